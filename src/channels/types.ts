@@ -52,20 +52,32 @@ export type ControlCommand =
   | { type: 'continue'; runId: RunId; step: boolean };
 
 export interface Bus {
-  /** Append the next frame of its run (seq = previous + 1; the publisher is the single writer). */
+  /**
+   * Append the next frame of its run (seq = previous + 1; the publisher is the single writer).
+   * Also sets the run's `lastSeq` when its meta exists. Rejects when seq is not previous + 1,
+   * except that re-appending the identical stored frame is a no-op (a safe retry).
+   */
   append(frame: SealedFrame): Promise<void>;
-  /** Frames with seq > fromSeq, in order. */
+  /**
+   * Frames with seq > fromSeq, in order ([] for an unknown or expired run).
+   * Rejects with RuncastError `history_expired` when frames after fromSeq were trimmed.
+   */
   history(runId: RunId, fromSeq: number): Promise<SealedFrame[]>;
   /**
    * Deliver every frame with seq > fromSeq: history first, then live frames, in order,
    * without gap or duplicate, even when frames are appended concurrently.
+   * The history is delivered to onFrame before the returned promise resolves (a caller
+   * that must send something first, such as the `ack`, buffers it). An exception thrown
+   * by onFrame is reported and does not disturb other subscribers.
+   * Rejects with RuncastError `history_expired` when frames after fromSeq were trimmed.
    */
   subscribe(runId: RunId, fromSeq: number, onFrame: (frame: SealedFrame) => void): Promise<Subscription>;
-  /** History and values of a run are dropped ttlMs from now. */
+  /** History, meta and values of a run are dropped ttlMs from now. */
   expire(runId: RunId, ttlMs: number): Promise<void>;
 
   createRun(meta: RunMeta): Promise<void>;
   getRun(runId: RunId): Promise<RunMeta | undefined>;
+  /** Rejects with RuncastError `not_found` when the run does not exist (or expired). */
   updateRun(runId: RunId, patch: Partial<Omit<RunMeta, 'runId'>>): Promise<void>;
 
   putValue(runId: RunId, ref: string, json: string): Promise<void>;
@@ -81,10 +93,23 @@ export interface Bus {
 
   /** Run dispatch: a job is taken by exactly one executor. */
   enqueue(job: RunJob): Promise<void>;
-  /** Start consuming jobs; returns a stop function. */
+  /**
+   * Start consuming jobs; returns a stop function (no job reaches this handler once it
+   * resolved; jobs already handed over keep running). Jobs are handled concurrently.
+   * The handler's promise should settle when the run has ended: while it is pending the
+   * job's lease is renewed (Redis), so other instances do not treat the run as lost.
+   */
   consume(handler: (job: RunJob) => Promise<void>): Promise<() => Promise<void>>;
+  /**
+   * Optional (scale-out buses only). Take over jobs whose executor stopped renewing its
+   * lease (a crashed instance) and hand each to handler, which ends the run (typically a
+   * `run.failed` with `worker_lost`; the run may also have ended already). A job whose
+   * handler rejects is offered again later. Returns how many jobs were handled.
+   * Call it periodically (e.g. every leaseMs).
+   */
+  reapLostRuns?(handler: (job: RunJob) => Promise<void>): Promise<number>;
 
-  /** Health of the backing store (memory: always true). */
+  /** Health of the backing store (memory: true until closed). */
   healthy(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -14,12 +14,12 @@ export const ErrorCodes = [
   'history_expired',
   'rate_limited',
   'too_many_subscriptions',
-  'too_many_connections',
-  'unauthorized',
-  'shutting_down',
-  'unavailable',
-  'not_paused',
   'internal',
+  // Additions to the list of PROTOCOL.md section 4, documented in the README:
+  // `unauthorized` answers HTTP requests without a valid token (401), and
+  // `unavailable` refuses new runs while the instance drains or its bus is down (503).
+  'unauthorized',
+  'unavailable',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
@@ -65,12 +65,9 @@ export const HttpStatusOf: Record<ErrorCode, number> = {
   history_expired: 410,
   rate_limited: 429,
   too_many_subscriptions: 429,
-  too_many_connections: 429,
-  unauthorized: 401,
-  shutting_down: 503,
-  unavailable: 503,
-  not_paused: 409,
   internal: 500,
+  unauthorized: 401,
+  unavailable: 503,
 };
 
 export const SUBPROTOCOL = 'runcast.v1';

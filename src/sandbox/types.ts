@@ -12,16 +12,27 @@ export interface EvaluateRequest {
   /** `function` — a function body (`logic`), `expression` — a single expression (`condition`). */
   kind: 'function' | 'expression';
   code: string;
-  /** Copied in as JSON: input, request, nodes, secrets, item, index. */
+  /**
+   * Copied in as JSON: input, request, nodes, secrets, item, index. Keys must be
+   * identifiers; `input`, `request`, `nodes`, `secrets`, `item` and `index` are always
+   * defined (as `undefined` when absent).
+   */
   globals: Record<string, unknown>;
   timeoutMs: number;
   memoryMb: number;
+  /**
+   * Aborting answers at once: `evaluate` rejects with `signal.reason` and the code is
+   * stopped (its worker terminated when it does not stop by itself).
+   */
   signal?: AbortSignal;
 }
 
+/** Why sandboxed code failed. */
+export type EvaluateErrorCode = 'code_error' | 'timeout' | 'memory_limit';
+
 export type EvaluateResult =
   | { ok: true; value: unknown; logs: SandboxLog[] }
-  | { ok: false; error: { code: 'code_error' | 'timeout' | 'memory_limit'; message: string; line?: number }; logs: SandboxLog[] };
+  | { ok: false; error: { code: EvaluateErrorCode; message: string; line?: number }; logs: SandboxLog[] };
 
 export interface Sandbox {
   evaluate(req: EvaluateRequest): Promise<EvaluateResult>;

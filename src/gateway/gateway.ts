@@ -1,0 +1,362 @@
+/**
+ * The WebSocket gateway's protocol logic (PROTOCOL.md sections 1–5, 7), independent
+ * of the socket library: authentication, message dispatch, subscriptions with
+ * history-then-live delivery, presence, rate limits, slow consumers and draining.
+ * Frames come from the bus already redacted and serialised; each is turned into a
+ * Buffer once and the same Buffer is written to every viewer.
+ */
+import { nanoid } from 'nanoid';
+import { CloseCodes, type ErrorCode } from '../protocol/codes';
+import { RuncastError, toRuncastError } from '../protocol/errors';
+import type { ClientMessage, Scope, ServerMessage } from '../protocol/messages';
+import type { RunId } from '../protocol/events';
+import { parseClientMessage } from '../protocol/validate';
+import type { Bus, SealedFrame, Subscription } from '../channels/types';
+import type { RunService } from '../runs/run-service';
+import type { Metrics } from '../metrics/metrics';
+import type { GatewaySocket, Principal } from './socket';
+import { createRateLimiter, type RateLimiter } from './rate-limiter';
+
+export interface GatewayOptions {
+  bus: Bus;
+  runs: RunService;
+  metrics: Metrics;
+  verify(token: string): Promise<Principal>;
+  /** True while new runs may be taken (bus healthy). */
+  ready(): Promise<boolean>;
+  authTimeoutMs: number;
+  heartbeatMs: number;
+  maxMessageBytes: number;
+  slowConsumerBytes: number;
+  rateLimitPerSec: number;
+  rateLimitBurst: number;
+  maxSubscriptions: number;
+  maxConnectionsPerUser: number;
+  onError(message: string, err: unknown): void;
+}
+
+export interface Connection {
+  /** A text frame arrived. */
+  onText(text: string): void;
+  /** A binary frame arrived (refused with `bad_frame`). */
+  onBinary(): void;
+  /** The socket closed, for whatever reason. */
+  onClose(): void;
+}
+
+export interface Gateway {
+  /** Take a new socket; `principal` when the handshake carried a valid bearer token. */
+  accept(socket: GatewaySocket, principal?: Principal): Connection;
+  /** Stop taking runs, let runs end within `graceMs`, close every connection with 1001. */
+  shutdown(graceMs: number): Promise<void>;
+  connectionCount(): number;
+}
+
+/** One Buffer per frame, shared by every viewer of it. */
+const frameBuffers = new WeakMap<SealedFrame, Buffer>();
+function bufferOf(frame: SealedFrame): Buffer {
+  let b = frameBuffers.get(frame);
+  if (!b) frameBuffers.set(frame, (b = Buffer.from(frame.text)));
+  return b;
+}
+
+export function createGateway(opts: GatewayOptions): Gateway {
+  const { bus, runs, metrics } = opts;
+  const connections = new Set<ConnectionState>();
+  const perUser = new Map<string, number>();
+  /** Local viewers per run, for presence messages. */
+  const viewersByRun = new Map<RunId, Set<ConnectionState>>();
+  let draining = false;
+
+  const presenceOff = bus.onPresence((runId, viewers) => {
+    const local = viewersByRun.get(runId);
+    if (!local) return;
+    const text = JSON.stringify({ type: 'presence', runId, viewers } satisfies ServerMessage);
+    for (const c of local) c.sendRaw(text);
+  });
+
+  interface Sub {
+    runId: RunId;
+    sub?: Subscription;
+    /** Frames held back until the ack is written. */
+    pending: SealedFrame[] | null;
+    closed: boolean;
+  }
+
+  class ConnectionState implements Connection {
+    readonly id = nanoid();
+    principal?: Principal;
+    authTimer?: NodeJS.Timeout;
+    expTimer?: NodeJS.Timeout;
+    readonly subs = new Map<RunId, Sub>();
+    readonly limiter: RateLimiter;
+    closed = false;
+    countedUser?: string;
+
+    constructor(readonly socket: GatewaySocket) {
+      this.limiter = createRateLimiter(opts.rateLimitPerSec, opts.rateLimitBurst);
+    }
+
+    sendRaw(data: string | Buffer) {
+      if (this.closed || !this.socket.open) return;
+      this.socket.send(data);
+      if (this.socket.bufferedAmount > opts.slowConsumerBytes) {
+        metrics.slowConsumerDisconnects.inc();
+        this.close(CloseCodes.slowConsumer, 'slow consumer: resubscribe with fromSeq');
+      }
+    }
+
+    send(msg: ServerMessage) {
+      this.sendRaw(JSON.stringify(msg));
+    }
+
+    error(id: string | undefined, code: ErrorCode, message: string, details?: unknown) {
+      this.send({ type: 'error', ...(id !== undefined ? { id } : {}), code, message, ...(details !== undefined ? { details } : {}) });
+    }
+
+    close(code: number, reason: string) {
+      if (this.closed) return;
+      this.socket.close(code, reason);
+      this.cleanup();
+    }
+
+    async authenticate(principal: Principal, refresh: boolean) {
+      if (refresh && this.principal && (principal.user !== this.principal.user || principal.workspace !== this.principal.workspace)) {
+        this.error(undefined, 'forbidden', 'a refreshed token must be for the same sub and workspace');
+        return;
+      }
+      if (!refresh) {
+        const n = (perUser.get(principal.user) ?? 0) + 1;
+        if (n > opts.maxConnectionsPerUser) {
+          metrics.rateLimited.inc();
+          this.error(undefined, 'rate_limited', `too many connections for user ${principal.user} (at most ${opts.maxConnectionsPerUser})`);
+          this.close(CloseCodes.rateLimited, 'too many connections');
+          return;
+        }
+        perUser.set(principal.user, n);
+        this.countedUser = principal.user;
+      }
+      clearTimeout(this.authTimer);
+      this.principal = principal;
+      clearTimeout(this.expTimer);
+      const ms = principal.exp * 1000 - Date.now();
+      this.expTimer = setTimeout(() => {
+        metrics.authFailures.inc({ reason: 'expired' });
+        this.close(CloseCodes.unauthorized, 'token expired');
+      }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+      this.expTimer.unref?.();
+      this.send({
+        type: 'ready',
+        connectionId: this.id,
+        user: principal.user,
+        workspace: principal.workspace,
+        scopes: [...principal.scopes],
+        heartbeatMs: opts.heartbeatMs,
+        maxMessageBytes: opts.maxMessageBytes,
+      });
+    }
+
+    onBinary() {
+      if (!this.principal) return this.close(CloseCodes.unauthorized, 'authenticate first');
+      if (!this.limiter.take()) return this.rateLimited();
+      this.error(undefined, 'bad_frame', 'binary frames are not accepted: send one JSON object per text frame');
+    }
+
+    rateLimited() {
+      metrics.rateLimited.inc();
+      this.error(undefined, 'rate_limited', `more than ${opts.rateLimitPerSec} messages a second`);
+      this.close(CloseCodes.rateLimited, 'rate limited');
+    }
+
+    onText(text: string) {
+      if (this.closed) return;
+      if (!this.limiter.take()) return this.rateLimited();
+      const parsed = parseClientMessage(text);
+      if (!this.principal) {
+        if (parsed.ok && parsed.message.type === 'auth') return void this.handleAuth(parsed.message.token, false);
+        metrics.authFailures.inc({ reason: 'not_authenticated' });
+        return this.close(CloseCodes.unauthorized, 'the first message must be auth');
+      }
+      if (!parsed.ok) return this.error(parsed.id, parsed.code, parsed.message, parsed.details);
+      void this.dispatch(parsed.message).catch((err) => {
+        const e = toRuncastError(err);
+        const id = 'id' in parsed.message ? parsed.message.id : undefined;
+        if (e.code === 'internal') {
+          opts.onError(`message ${parsed.message.type} failed`, err);
+          this.error(id, 'internal', 'internal error');
+        } else this.error(id, e.code as ErrorCode, e.message, e.details);
+      });
+    }
+
+    async handleAuth(token: string, refresh: boolean) {
+      try {
+        const p = await opts.verify(token);
+        if (this.closed) return;
+        await this.authenticate(p, refresh);
+      } catch (err) {
+        metrics.authFailures.inc({ reason: 'bad_token' });
+        this.close(CloseCodes.unauthorized, toRuncastError(err).message.slice(0, 120));
+      }
+    }
+
+    need(scope: Scope) {
+      if (!this.principal!.scopes.includes(scope)) throw new RuncastError('forbidden', `this token lacks the scope ${scope}`);
+    }
+
+    async dispatch(msg: ClientMessage) {
+      const p = this.principal!;
+      switch (msg.type) {
+        case 'auth':
+          return this.handleAuth(msg.token, true);
+        case 'ping':
+          return this.send({ type: 'pong', id: msg.id });
+        case 'run': {
+          this.need('runs:execute');
+          if (draining || !(await opts.ready())) throw new RuncastError('unavailable', 'this instance takes no new runs right now; try another');
+          if (this.subs.size >= opts.maxSubscriptions)
+            throw new RuncastError('too_many_subscriptions', `at most ${opts.maxSubscriptions} subscriptions per connection`);
+          const runId = await runs.start({
+            ...(msg.workflowId !== undefined ? { workflowId: msg.workflowId } : {}),
+            ...(msg.workflow !== undefined ? { workflow: msg.workflow } : {}),
+            input: msg.input ?? {},
+            breakpoints: msg.breakpoints ?? [],
+            caller: { user: p.user, workspace: p.workspace },
+          });
+          metrics.runsStarted.inc({ mode: 'realtime' });
+          return this.subscribe(msg.id, runId, 0, { runId });
+        }
+        case 'subscribe': {
+          this.need('runs:watch');
+          const meta = await runs.visibleRun(msg.runId, p.workspace);
+          if (!meta) throw new RuncastError('not_found', `no run "${msg.runId}"`);
+          if (!this.subs.has(msg.runId) && this.subs.size >= opts.maxSubscriptions)
+            throw new RuncastError('too_many_subscriptions', `at most ${opts.maxSubscriptions} subscriptions per connection`);
+          const fromSeq = msg.fromSeq ?? 0;
+          const history = await bus.history(msg.runId, fromSeq);
+          const first = history[0];
+          // Events after fromSeq existed (a gap before the first kept one, or none kept at all) but are gone.
+          if (first ? first.seq > fromSeq + 1 : meta.lastSeq > fromSeq)
+            throw new RuncastError('history_expired', `events after seq ${fromSeq} of run "${msg.runId}" are no longer kept`);
+          return this.subscribe(msg.id, msg.runId, fromSeq, {});
+        }
+        case 'unsubscribe':
+          this.unsubscribe(msg.runId);
+          return this.send({ type: 'ack', id: msg.id, runId: msg.runId });
+        case 'cancel': {
+          const meta = await runs.visibleRun(msg.runId, p.workspace);
+          if (!meta) throw new RuncastError('not_found', `no run "${msg.runId}"`);
+          if (!p.scopes.includes('runs:cancel') && meta.startedBy !== p.user)
+            throw new RuncastError('forbidden', 'cancelling needs the scope runs:cancel, or to be the user who started the run');
+          await runs.cancel(msg.runId, p.user);
+          return this.send({ type: 'ack', id: msg.id, runId: msg.runId });
+        }
+        case 'continue': {
+          this.need('runs:execute');
+          const meta = await runs.visibleRun(msg.runId, p.workspace);
+          if (!meta) throw new RuncastError('not_found', `no run "${msg.runId}"`);
+          await runs.resume(msg.runId, msg.step ?? false);
+          return this.send({ type: 'ack', id: msg.id, runId: msg.runId });
+        }
+      }
+    }
+
+    async subscribe(id: string, runId: RunId, fromSeq: number, ackExtra: { runId?: RunId }) {
+      this.unsubscribe(runId);
+      const entry: Sub = { runId, pending: [], closed: false };
+      this.subs.set(runId, entry);
+      const deliver = (frame: SealedFrame) => {
+        if (entry.closed) return;
+        if (entry.pending) return void entry.pending.push(frame);
+        this.deliver(frame);
+      };
+      let sub: Subscription;
+      try {
+        sub = await bus.subscribe(runId, fromSeq, deliver);
+      } catch (err) {
+        this.subs.delete(runId);
+        throw err;
+      }
+      if (entry.closed || this.closed) return sub.close();
+      entry.sub = sub;
+      metrics.subscriptions.inc();
+      let set = viewersByRun.get(runId);
+      if (!set) viewersByRun.set(runId, (set = new Set()));
+      set.add(this);
+      this.send({ type: 'ack', id, runId, lastSeq: sub.lastSeq, ...ackExtra });
+      const pending = entry.pending!;
+      entry.pending = null;
+      for (const f of pending) this.deliver(f);
+      bus.presence(runId, +1).catch((err) => opts.onError('presence update failed', err));
+    }
+
+    deliver(frame: SealedFrame) {
+      const buf = bufferOf(frame);
+      this.sendRaw(buf);
+      metrics.eventsSent.inc();
+      metrics.bytesSent.inc(buf.length);
+    }
+
+    unsubscribe(runId: RunId) {
+      const entry = this.subs.get(runId);
+      if (!entry) return;
+      this.subs.delete(runId);
+      entry.closed = true;
+      if (entry.sub) {
+        entry.sub.close();
+        metrics.subscriptions.dec();
+        const set = viewersByRun.get(runId);
+        set?.delete(this);
+        if (set && set.size === 0) viewersByRun.delete(runId);
+        bus.presence(runId, -1).catch((err) => opts.onError('presence update failed', err));
+      }
+    }
+
+    cleanup() {
+      if (this.closed) return;
+      this.closed = true;
+      clearTimeout(this.authTimer);
+      clearTimeout(this.expTimer);
+      for (const runId of [...this.subs.keys()]) this.unsubscribe(runId);
+      if (this.countedUser) {
+        const n = (perUser.get(this.countedUser) ?? 1) - 1;
+        if (n <= 0) perUser.delete(this.countedUser);
+        else perUser.set(this.countedUser, n);
+      }
+      if (connections.delete(this)) metrics.connections.dec();
+    }
+
+    onClose() {
+      this.cleanup();
+    }
+  }
+
+  return {
+    accept(socket, principal) {
+      const c = new ConnectionState(socket);
+      connections.add(c);
+      metrics.connections.inc();
+      if (draining) {
+        c.close(CloseCodes.goingAway, 'server shutting down');
+        return c;
+      }
+      if (principal) void c.authenticate(principal, false);
+      else {
+        c.authTimer = setTimeout(() => {
+          metrics.authFailures.inc({ reason: 'timeout' });
+          c.close(CloseCodes.authTimeout, 'no auth in time');
+        }, opts.authTimeoutMs);
+      }
+      return c;
+    },
+    async shutdown(graceMs) {
+      draining = true;
+      await runs.drain(graceMs);
+      // Let the last frames reach the viewers' subscriptions before closing.
+      await new Promise((r) => setImmediate(r));
+      for (const c of [...connections]) c.close(CloseCodes.goingAway, 'server shutting down: reconnect and resubscribe with fromSeq');
+      (await presenceOff)();
+    },
+    connectionCount: () => connections.size,
+  };
+}
+

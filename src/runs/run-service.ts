@@ -1,0 +1,225 @@
+/**
+ * The run service: where runs begin and are steered. It resolves a workflow (deployed
+ * or inline, always within the caller's workspace), records the run, and either
+ * executes it here (standard mode, or a job taken from the queue) or hands it to the
+ * queue (realtime mode) for whichever executor takes it. Cancel and continue travel
+ * over the bus so they reach the executor wherever it runs.
+ */
+import { nanoid } from 'nanoid';
+import type { RunId, RunStatus } from '../protocol/events';
+import type { RunInput } from '../protocol/messages';
+import { RuncastError } from '../protocol/errors';
+import type { Bus, ControlCommand, RunJob, RunMeta } from '../channels/types';
+import { validateWorkflow, type CompiledWorkflow } from '../executor/graph';
+import { executeRun, Cancellation, type RunOutcome, type SecretSource } from '../executor/executor';
+import { normaliseRequest, type NodeRegistry, type RunRequest } from '../executor/node-type';
+import { matchPath } from '../executor/route';
+import type { Redactor } from '../redaction/types';
+import { createRunPublisher } from './publisher';
+import type { WorkflowCatalog } from './workflow-catalog';
+
+export interface Caller {
+  user: string;
+  workspace: string;
+}
+
+export interface StartRequest {
+  workflowId?: string;
+  workflow?: unknown;
+  input?: RunInput;
+  breakpoints?: string[];
+  caller: Caller;
+}
+
+export interface RunServiceOptions {
+  bus: Bus;
+  registry: NodeRegistry;
+  catalog: WorkflowCatalog;
+  secrets: SecretSource;
+  /** Makes a redactor for the run's secrets (the loaded ones plus those a run adds). */
+  makeRedactor(extraSecrets: readonly string[]): Redactor;
+  /** The redactor of the loaded secrets, shared by runs that add none. */
+  baseRedactor: Redactor;
+  nodeTimeoutMs: number;
+  maxFieldBytes: number;
+  historyTtlMs: number;
+  onError(message: string, err: unknown): void;
+}
+
+export interface RunService {
+  /** Start a realtime run: recorded now, executed by whichever executor takes the job. */
+  start(req: StartRequest): Promise<RunId>;
+  /** Standard execution: run here and resolve with the outcome (the real response). */
+  execute(req: StartRequest & { deployedWorkflow?: CompiledWorkflow; deployedWorkspace?: string }): Promise<{ runId: RunId; outcome: RunOutcome }>;
+  /** Execute a job taken from the queue (what an executor worker does). */
+  executeJob(job: RunJob): Promise<RunOutcome>;
+  /** A run's metadata if the caller's workspace may see it (else undefined, like a missing run). */
+  visibleRun(runId: RunId, workspace: string): Promise<RunMeta | undefined>;
+  cancel(runId: RunId, by: string): Promise<void>;
+  resume(runId: RunId, step: boolean): Promise<void>;
+  /** Runs executing in this process. */
+  activeCount(): number;
+  /** Resolves when every run executing here has ended, or after `graceMs` (then they are cancelled). */
+  drain(graceMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface ActiveRun {
+  abort: AbortController;
+  waiters: ((v: { step: boolean }) => void)[];
+  done: Promise<RunOutcome>;
+}
+
+export async function createRunService(opts: RunServiceOptions): Promise<RunService> {
+  const { bus, registry, catalog } = opts;
+  const active = new Map<RunId, ActiveRun>();
+
+  const stopControl = await bus.onControl((cmd: ControlCommand) => {
+    const run = active.get(cmd.runId);
+    if (!run) return;
+    if (cmd.type === 'cancel') run.abort.abort(new Cancellation(cmd.by));
+    else for (const w of run.waiters.splice(0)) w({ step: cmd.step });
+  });
+
+  /** Resolve the workflow of a request within the caller's workspace; throws workflow_invalid / not_found. */
+  const resolve = async (req: StartRequest): Promise<CompiledWorkflow> => {
+    if ((req.workflowId === undefined) === (req.workflow === undefined))
+      throw new RuncastError('invalid_message', 'give exactly one of workflowId or workflow', {
+        details: [{ path: '/', message: 'exactly one of workflowId or workflow is required' }],
+      });
+    if (req.workflowId !== undefined) {
+      const d = catalog.get(req.caller.workspace, req.workflowId);
+      if (!d) throw new RuncastError('not_found', `no deployed workflow "${req.workflowId}"`);
+      return d.workflow;
+    }
+    const result = await validateWorkflow(req.workflow, registry);
+    if (!result.ok) throw new RuncastError('workflow_invalid', 'the workflow definition is invalid', { details: result.problems });
+    return result.workflow;
+  };
+
+  const requestFor = (wf: CompiledWorkflow, input: RunInput | undefined): RunRequest => {
+    const request = normaliseRequest(input);
+    const start = wf.nodes.get(wf.startId)!.config as { path?: string } | undefined;
+    if (!input?.params && start?.path) request.params = matchPath(start.path, request.path) ?? {};
+    return request;
+  };
+
+  const record = async (runId: RunId, wf: CompiledWorkflow, caller: Caller) => {
+    const meta: RunMeta = {
+      runId,
+      workflowId: wf.def.id,
+      workspace: caller.workspace,
+      startedBy: caller.user,
+      status: 'running' satisfies RunStatus,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      lastSeq: 0,
+    };
+    await bus.createRun(meta);
+  };
+
+  const run = (runId: RunId, wf: CompiledWorkflow, request: RunRequest, breakpoints: string[], startedBy: string): Promise<RunOutcome> => {
+    const abort = new AbortController();
+    const entry: ActiveRun = { abort, waiters: [], done: Promise.resolve(undefined as never) };
+    let redactor = opts.baseRedactor;
+    const added: string[] = [];
+    const publisher = createRunPublisher({
+      runId,
+      bus,
+      redactor: () => redactor,
+      maxFieldBytes: opts.maxFieldBytes,
+      historyTtlMs: opts.historyTtlMs,
+      onError: (err) => opts.onError(`run ${runId}: an event could not be stored`, err),
+    });
+    entry.done = (async () => {
+      try {
+        const outcome = await executeRun({
+          workflow: wf,
+          request,
+          breakpoints: new Set(breakpoints),
+          startedBy,
+          registry,
+          secrets: opts.secrets,
+          emit: (e) => publisher.emit(e),
+          addSecret: (value) => {
+            added.push(value);
+            redactor = opts.makeRedactor(added);
+          },
+          control: {
+            signal: abort.signal,
+            waitForContinue: () => new Promise((resolve) => entry.waiters.push(resolve)),
+          },
+          nodeTimeoutMs: opts.nodeTimeoutMs,
+        });
+        await publisher.flushed();
+        return outcome;
+      } finally {
+        active.delete(runId);
+      }
+    })();
+    active.set(runId, entry);
+    return entry.done;
+  };
+
+  return {
+    async start(req) {
+      const wf = await resolve(req);
+      const runId = nanoid();
+      await record(runId, wf, req.caller);
+      await bus.enqueue({
+        runId,
+        workflow: wf.def,
+        input: req.input ?? {},
+        breakpoints: req.breakpoints ?? [],
+        startedBy: req.caller.user,
+        workspace: req.caller.workspace,
+      });
+      return runId;
+    },
+    async execute(req) {
+      const wf = req.deployedWorkflow ?? (await resolve(req));
+      const runId = nanoid();
+      await record(runId, wf, req.caller);
+      const outcome = await run(runId, wf, requestFor(wf, req.input), req.breakpoints ?? [], req.caller.user);
+      return { runId, outcome };
+    },
+    async executeJob(job) {
+      const result = await validateWorkflow(job.workflow, registry);
+      if (!result.ok) {
+        // Validated when accepted; a definition refused here means the executor's node types differ.
+        const publisher = createRunPublisher({
+          runId: job.runId, bus, redactor: () => opts.baseRedactor, maxFieldBytes: opts.maxFieldBytes,
+          historyTtlMs: opts.historyTtlMs, onError: (err) => opts.onError(`run ${job.runId}: an event could not be stored`, err),
+        });
+        const message = `this executor refused the workflow: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+        publisher.emit({ kind: 'run.failed', failedNodeId: null, error: { code: 'internal', message }, skippedNodeIds: job.workflow.nodes.map((n) => n.id), durationMs: 0 });
+        await publisher.flushed();
+        return { status: 'failed', error: { code: 'internal', message, nodeId: null } };
+      }
+      return run(job.runId, result.workflow, requestFor(result.workflow, job.input), job.breakpoints, job.startedBy);
+    },
+    async visibleRun(runId, workspace) {
+      const meta = await bus.getRun(runId);
+      return meta && meta.workspace === workspace ? meta : undefined;
+    },
+    cancel: (runId, by) => bus.sendControl({ type: 'cancel', runId, by }),
+    resume: (runId, step) => bus.sendControl({ type: 'continue', runId, step }),
+    activeCount: () => active.size,
+    async drain(graceMs) {
+      const all = () => Promise.allSettled([...active.values()].map((r) => r.done));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        all().then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        for (const r of active.values()) r.abort.abort(new Cancellation('system:shutdown'));
+        await all();
+      }
+    },
+    async close() {
+      stopControl();
+    },
+  };
+}
