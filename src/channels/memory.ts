@@ -169,7 +169,13 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
       if (!rec) return;
       if (rec.expiry) clearTimeout(rec.expiry);
       rec.expiry = setTimeout(() => {
-        if (runs.get(runId) === rec) runs.delete(runId);
+        // Frames and values go; the meta stays as long again as a tombstone.
+        rec.frames = [];
+        rec.values.clear();
+        rec.expiry = setTimeout(() => {
+          if (runs.get(runId) === rec) runs.delete(runId);
+        }, ttlMs);
+        rec.expiry.unref();
       }, ttlMs);
       rec.expiry.unref();
     },

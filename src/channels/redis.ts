@@ -95,7 +95,10 @@ else
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSET', KEYS[2], 'lastSeq', ARGV[1]) end
 if tonumber(ARGV[6]) > 0 then
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
+  -- frames and values go after the TTL; the meta stays as long again (a tombstone: late subscribers learn history_expired)
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[6]) * 2)
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
 else
   redis.call('PEXPIRE', KEYS[1], ARGV[5], 'NX')
 end
@@ -657,7 +660,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
 
     async expire(runId, ttlMs) {
       const ms = Math.max(1, Math.floor(ttlMs));
-      await cmd.multi().pexpire(keys.events(runId), ms).pexpire(keys.meta(runId), ms).pexpire(keys.values(runId), ms).exec();
+      await cmd.multi().pexpire(keys.events(runId), ms).pexpire(keys.meta(runId), ms * 2).pexpire(keys.values(runId), ms).exec();
     },
 
     async createRun(meta) {

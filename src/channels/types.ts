@@ -72,7 +72,10 @@ export interface Bus {
    * Rejects with RuncastError `history_expired` when frames after fromSeq were trimmed.
    */
   subscribe(runId: RunId, fromSeq: number, onFrame: (frame: SealedFrame) => void): Promise<Subscription>;
-  /** History, meta and values of a run are dropped ttlMs from now. */
+  /**
+   * History and values of a run are dropped ttlMs from now; its meta stays as long again
+   * (a tombstone, so a late subscriber is told `history_expired` rather than `not_found`).
+   */
   expire(runId: RunId, ttlMs: number): Promise<void>;
 
   createRun(meta: RunMeta): Promise<void>;

@@ -1,5 +1,7 @@
 /* istanbul ignore file -- the library's source is inlined into the console page with
    Function.prototype.toString; coverage counters would break it there. */
+// (A blank line must follow: TypeScript drops comments attached to an elided `import type`.)
+
 /**
  * The runcast client: typed, browser-safe, with reconnect and resume (PROTOCOL.md
  * sections 2–5, 7). It authenticates with the `auth` first message (works in browsers),

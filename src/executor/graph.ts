@@ -223,7 +223,9 @@ export async function validateWorkflow(input: unknown, registry: NodeRegistry): 
   for (const [id, n] of nodes) {
     const i = index.get(id)!;
     let ancestors: Set<string> | undefined;
-    for (const ref of templateRefs(n.config ?? {})) {
+    const rawKeys = registry.get(n.type)?.rawConfigKeys ?? [];
+    const templated = Object.fromEntries(Object.entries(n.config ?? {}).filter(([k]) => !rawKeys.includes(k)));
+    for (const ref of templateRefs(templated)) {
       const [root, name] = ref.path;
       const at = `/nodes/${i}/config${ref.pointer}`;
       if (root === 'nodes') {

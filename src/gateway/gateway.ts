@@ -52,6 +52,9 @@ export interface Gateway {
   connectionCount(): number;
 }
 
+/** Above this many bytes in the socket's buffer, the connection's queue waits for writes to complete. */
+const WRITE_HIGH_WATER = 256 * 1024;
+
 /** One Buffer per frame, shared by every viewer of it. */
 const frameBuffers = new WeakMap<SealedFrame, Buffer>();
 function bufferOf(frame: SealedFrame): Buffer {
@@ -97,12 +100,46 @@ export function createGateway(opts: GatewayOptions): Gateway {
       this.limiter = createRateLimiter(opts.rateLimitPerSec, opts.rateLimitBurst);
     }
 
-    sendRaw(data: string | Buffer) {
+    /**
+     * Everything this connection sends goes through one queue, so an ack always
+     * precedes the events it announces. The queue is written while the socket's own
+     * buffer is under WRITE_HIGH_WATER and resumes when a write completes, so a replay
+     * of a long history is paced by the client's reading. A client is a slow consumer
+     * when the LIVE frames waiting for it pass SLOW_CONSUMER_BYTES (history it is
+     * replaying does not count: that is kept anyway).
+     */
+    readonly queue: { data: string | Buffer; bytes: number; live: boolean }[] = [];
+    liveQueued = 0;
+    writing = false;
+
+    sendRaw(data: string | Buffer, live = false) {
       if (this.closed || !this.socket.open) return;
-      this.socket.send(data);
-      if (this.socket.bufferedAmount > opts.slowConsumerBytes) {
+      const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      this.queue.push({ data, bytes, live });
+      if (live) this.liveQueued += bytes;
+      if (this.liveQueued + this.socket.bufferedAmount > opts.slowConsumerBytes) {
         metrics.slowConsumerDisconnects.inc();
         this.close(CloseCodes.slowConsumer, 'slow consumer: resubscribe with fromSeq');
+        return;
+      }
+      this.pump();
+    }
+
+    pump() {
+      if (this.writing) return;
+      while (this.queue.length && !this.closed && this.socket.open) {
+        const item = this.queue.shift()!;
+        if (item.live) this.liveQueued -= item.bytes;
+        if (this.socket.bufferedAmount + item.bytes > WRITE_HIGH_WATER) {
+          // Hand this one over and wait until it is written before sending more.
+          this.writing = true;
+          this.socket.send(item.data, () => {
+            this.writing = false;
+            this.pump();
+          });
+          return;
+        }
+        this.socket.send(item.data);
       }
     }
 
@@ -116,6 +153,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
     close(code: number, reason: string) {
       if (this.closed) return;
+      this.queue.length = 0;
       this.socket.close(code, reason);
       this.cleanup();
     }
@@ -223,7 +261,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
             caller: { user: p.user, workspace: p.workspace },
           });
           metrics.runsStarted.inc({ mode: 'realtime' });
-          return this.subscribe(msg.id, runId, 0, { runId });
+          return this.subscribe(msg.id, runId, 0, 'run');
         }
         case 'subscribe': {
           this.need('runs:watch');
@@ -237,7 +275,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           // Events after fromSeq existed (a gap before the first kept one, or none kept at all) but are gone.
           if (first ? first.seq > fromSeq + 1 : meta.lastSeq > fromSeq)
             throw new RuncastError('history_expired', `events after seq ${fromSeq} of run "${msg.runId}" are no longer kept`);
-          return this.subscribe(msg.id, msg.runId, fromSeq, {});
+          return this.subscribe(msg.id, msg.runId, fromSeq, 'subscribe');
         }
         case 'unsubscribe':
           this.unsubscribe(msg.runId);
@@ -260,14 +298,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
     }
 
-    async subscribe(id: string, runId: RunId, fromSeq: number, ackExtra: { runId?: RunId }) {
+    /** Subscribe this connection; the ack of `run` is `{id, runId}`, that of `subscribe` adds `lastSeq`. */
+    async subscribe(id: string, runId: RunId, fromSeq: number, answering: 'run' | 'subscribe') {
       this.unsubscribe(runId);
       const entry: Sub = { runId, pending: [], closed: false };
       this.subs.set(runId, entry);
       const deliver = (frame: SealedFrame) => {
         if (entry.closed) return;
         if (entry.pending) return void entry.pending.push(frame);
-        this.deliver(frame);
+        this.deliver(frame, true);
       };
       let sub: Subscription;
       try {
@@ -282,16 +321,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
       let set = viewersByRun.get(runId);
       if (!set) viewersByRun.set(runId, (set = new Set()));
       set.add(this);
-      this.send({ type: 'ack', id, runId, lastSeq: sub.lastSeq, ...ackExtra });
+      this.send(answering === 'run' ? { type: 'ack', id, runId } : { type: 'ack', id, runId, lastSeq: sub.lastSeq });
       const pending = entry.pending!;
       entry.pending = null;
-      for (const f of pending) this.deliver(f);
+      for (const f of pending) this.deliver(f, false);
       bus.presence(runId, +1).catch((err) => opts.onError('presence update failed', err));
     }
 
-    deliver(frame: SealedFrame) {
+    deliver(frame: SealedFrame, live: boolean) {
       const buf = bufferOf(frame);
-      this.sendRaw(buf);
+      this.sendRaw(buf, live);
       metrics.eventsSent.inc();
       metrics.bytesSent.inc(buf.length);
     }

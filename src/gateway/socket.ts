@@ -3,8 +3,8 @@
  * the connection logic knows nothing but this.
  */
 export interface GatewaySocket {
-  /** Send one text frame (a pre-serialised Buffer is sent as is, as text). */
-  send(data: string | Buffer): void;
+  /** Send one text frame (a pre-serialised Buffer is sent as is, as text); `written` runs once it is handed to the OS. */
+  send(data: string | Buffer, written?: (err?: Error) => void): void;
   close(code: number, reason: string): void;
   /** Bytes queued but not yet written to the network. */
   readonly bufferedAmount: number;

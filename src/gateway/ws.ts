@@ -79,7 +79,7 @@ export function attachWebSocketGateway(opts: WsAdapterOptions): WsAdapter {
   const wire = (ws: WebSocket, principal?: Principal) => {
     alive.set(ws, true);
     const socket: GatewaySocket = {
-      send: (data) => ws.send(data, { binary: false }),
+      send: (data, written) => ws.send(data, { binary: false }, written),
       close: (code, reason) => ws.close(code, reason),
       get bufferedAmount() {
         return ws.bufferedAmount;

@@ -63,7 +63,7 @@ export function secretForms(secret: string): string[] {
 
   if (/[\r\n]/.test(secret)) {
     for (const line of secret.split(/\r\n|\r|\n/)) {
-      for (const variant of []) {
+      for (const variant of [line, line.trim()]) {
         add(variant);
         add(jsonEscaped(variant));
       }

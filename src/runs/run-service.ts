@@ -64,6 +64,9 @@ export interface RunService {
   close(): Promise<void>;
 }
 
+/** How long a cancel for a run no executor has taken yet is remembered. */
+const EARLY_CANCEL_KEEP_MS = 10 * 60_000;
+
 interface ActiveRun {
   abort: AbortController;
   waiters: ((v: { step: boolean }) => void)[];
@@ -74,9 +77,20 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
   const { bus, registry, catalog } = opts;
   const active = new Map<RunId, ActiveRun>();
 
+  /**
+   * Cancels that arrived before any executor took the run (it is still queued): kept a
+   * while so that whichever executor takes it cancels it at once.
+   */
+  const earlyCancels = new Map<RunId, string>();
   const stopControl = await bus.onControl((cmd: ControlCommand) => {
     const run = active.get(cmd.runId);
-    if (!run) return;
+    if (!run) {
+      if (cmd.type === 'cancel' && !earlyCancels.has(cmd.runId)) {
+        earlyCancels.set(cmd.runId, cmd.by);
+        setTimeout(() => earlyCancels.delete(cmd.runId), EARLY_CANCEL_KEEP_MS).unref();
+      }
+      return;
+    }
     if (cmd.type === 'cancel') run.abort.abort(new Cancellation(cmd.by));
     else for (const w of run.waiters.splice(0)) w({ step: cmd.step });
   });
@@ -120,6 +134,11 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
 
   const run = (runId: RunId, wf: CompiledWorkflow, request: RunRequest, breakpoints: string[], startedBy: string): Promise<RunOutcome> => {
     const abort = new AbortController();
+    const early = earlyCancels.get(runId);
+    if (early !== undefined) {
+      earlyCancels.delete(runId);
+      abort.abort(new Cancellation(early));
+    }
     const entry: ActiveRun = { abort, waiters: [], done: Promise.resolve(undefined as never) };
     let redactor = opts.baseRedactor;
     const added: string[] = [];

@@ -9,7 +9,7 @@ import { createSandboxPool, type SandboxPool, type SandboxPoolOptions } from './
 
 export type { EvaluateErrorCode, EvaluateRequest, EvaluateResult, Sandbox, SandboxLog } from './types';
 export type { SandboxPool, SandboxPoolOptions, SandboxPoolStats } from './pool';
-export { createQuickJSEvaluator, MAX_LOG_LINES, MAX_LOG_LINE_CHARS } from './quickjs';
+export { createQuickJSEvaluator, loadQuickJSModule, MAX_LOG_LINES, MAX_LOG_LINE_CHARS, MAX_RESULT_CHARS } from './quickjs';
 export type { AbortProbe, QuickJSEvaluator, QuickJSEvaluatorOptions, QuickJSEvaluatorStats } from './quickjs';
 export { MAX_MEMORY_MB } from './codec';
 

@@ -36,6 +36,7 @@ import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
   type QuickJSContext,
+  type DisposableResult,
   type QuickJSHandle,
   type QuickJSRuntime,
   type QuickJSWASMModule,
@@ -71,44 +72,24 @@ const CHECK_MEMORY_MB = 32;
 
 /** The file name QuickJS reports for user code: error lines are read from its frames. */
 const USER_FILENAME = 'user-code.js';
-const PRELUDE_FILENAME = 'runcast-prelude.js';
 const STANDARD_GLOBALS = ['input', 'request', 'nodes', 'secrets', 'item', 'index'];
 
-/**
- * Set up inside QuickJS before user code runs: defines the globals from the JSON text
- * and `console`, and returns `finish` (result to JSON text) and `describe` (exception
- * to `{name, message, stack}` JSON text). It captures the built-ins it needs first, so
- * user code that replaces `JSON` or `String` breaks only itself.
- */
-const PRELUDE = `(function (emit, globalsJson) {
+// Setting up an evaluation is done from the host through the QuickJS API (handles,
+// property reads and writes, calls) rather than with a JavaScript prelude: QuickJS in
+// WebAssembly compiles only a few kilobytes per millisecond, and a prelude would be
+// compiled again for every fresh context. The two helpers written in JavaScript below
+// are compiled only when an evaluation first needs them: the console formatter on the
+// first console call, the exception describer on the first failure. They are handed
+// the built-ins they use as captured before user code ran, so code that replaces
+// `JSON` or `String` breaks only itself; and every string they return is cut to size,
+// since whatever crosses is copied into the host's heap.
+
+/** The built-ins the helpers get, in this order, captured before user code runs. */
+const KIT = ['stringify', 'String', 'Error', 'apply', 'slice'] as const;
+
+/** `(...kit) => format(args)`: console arguments to one line, objects as JSON, cut to MAX_LOG_LINE_CHARS. */
+const FORMAT = `(function (stringify, ToString, ErrorCtor, apply, slice) {
   'use strict';
-  const G = globalThis;
-  const stringify = JSON.stringify;
-  const parse = JSON.parse;
-  const defineProperty = Object.defineProperty;
-  const keys = Object.keys;
-  const hasOwn = Object.prototype.hasOwnProperty;
-  const ToString = String;
-  const apply = Reflect.apply;
-  const slice = String.prototype.slice;
-  const ErrorCtor = Error;
-  const TypeErrorCtor = TypeError;
-  const RangeErrorCtor = RangeError;
-  const MAX_LINES = ${MAX_LOG_LINES};
-  const MAX_CHARS = ${MAX_LOG_LINE_CHARS};
-  const MAX_RESULT = ${MAX_RESULT_CHARS};
-  const MAX_ERROR = ${MAX_ERROR_CHARS};
-  // Strings leave cut to size: whatever crosses is copied into the host's heap.
-  const cut = (text, max) => (text.length > max ? apply(slice, text, [0, max]) + '…' : text);
-
-  const values = parse(globalsJson);
-  const names = ${JSON.stringify(STANDARD_GLOBALS)};
-  for (const name of keys(values)) if (names.indexOf(name) < 0) names.push(name);
-  for (const name of names) {
-    const value = hasOwn.call(values, name) ? values[name] : undefined;
-    defineProperty(G, name, { value, writable: true, enumerable: false, configurable: true });
-  }
-
   function show(v) {
     switch (typeof v) {
       case 'string': return v;
@@ -125,50 +106,24 @@ const PRELUDE = `(function (emit, globalsJson) {
       default: return ToString(v);
     }
   }
-
-  let lines = 0;
-  function method(level) {
-    return function () {
-      if (lines >= MAX_LINES) {
-        if (lines === MAX_LINES) {
-          lines++;
-          emit('warn', '[runcast] console output cut after ' + MAX_LINES + ' lines');
-        }
-        return;
-      }
-      lines++;
-      let out = '';
-      for (let i = 0; i < arguments.length; i++) {
-        let part;
-        try { part = show(arguments[i]); } catch (e) { part = '[unprintable]'; }
-        if (typeof part !== 'string') part = '[unprintable]';
-        out = i === 0 ? part : out + ' ' + part;
-        if (out.length > MAX_CHARS) break;
-      }
-      emit(level, cut(out, MAX_CHARS));
-    };
-  }
-  defineProperty(G, 'console', {
-    value: { log: method('log'), info: method('info'), warn: method('warn'), error: method('error'), debug: method('debug') },
-    writable: true, enumerable: false, configurable: true,
-  });
-
-  function finish(v) {
-    if (v === undefined) return undefined;
-    let text;
-    try {
-      text = stringify(v);
-    } catch (e) {
-      if (e instanceof TypeErrorCtor) throw new TypeErrorCtor('the result is not JSON-serialisable: ' + e.message);
-      throw e;
+  return function format(args) {
+    let out = '';
+    for (let i = 0; i < args.length; i++) {
+      let part;
+      try { part = show(args[i]); } catch (e) { part = '[unprintable]'; }
+      if (typeof part !== 'string') part = '[unprintable]';
+      out = i === 0 ? part : out + ' ' + part;
+      if (out.length > ${MAX_LOG_LINE_CHARS}) break;
     }
-    if (typeof text === 'string' && text.length > MAX_RESULT) {
-      throw new RangeErrorCtor('the result is too large: ' + text.length + ' characters of JSON, at most ' + MAX_RESULT);
-    }
-    return text;
-  }
+    return out.length > ${MAX_LOG_LINE_CHARS} ? apply(slice, out, [0, ${MAX_LOG_LINE_CHARS}]) + '…' : out;
+  };
+})`;
 
-  function describe(e) {
+/** `(...kit, format) => describe(e)`: a thrown value to `[name, message, stack]`, each cut to size. */
+const DESCRIBE = `(function (stringify, ToString, ErrorCtor, apply, slice, format) {
+  'use strict';
+  const cut = (text, max) => (text.length > max ? apply(slice, text, [0, max]) + '…' : text);
+  return function describe(e) {
     let name = '', message = '', stack = '';
     try {
       if (e instanceof ErrorCtor) {
@@ -176,18 +131,18 @@ const PRELUDE = `(function (emit, globalsJson) {
         message = ToString(e.message);
         stack = ToString(e.stack);
       } else {
-        message = 'Uncaught ' + show(e);
+        message = 'Uncaught ' + format([e]);
       }
     } catch (inner) {
       name = '';
       message = 'Uncaught exception (unprintable)';
       stack = '';
     }
-    return stringify({ name: cut(name, 200), message: cut(message, MAX_ERROR), stack: cut(stack, MAX_ERROR) });
-  }
-
-  return { finish: finish, describe: describe };
+    return [cut(name, 200), cut(message, ${MAX_ERROR_CHARS}), cut(stack, ${MAX_ERROR_CHARS})];
+  };
 })`;
+
+const LOG_LEVELS = ['log', 'info', 'warn', 'error', 'debug'] as const;
 
 /**
  * Lets another thread stop a running evaluation: the evaluation is interrupted when
@@ -231,6 +186,9 @@ export interface QuickJSEvaluator {
   check(kind: EvaluateRequest['kind'], code: string): Promise<string | null>;
   stats(): QuickJSEvaluatorStats;
 }
+
+/** What QuickJS calls return: a handle, or the handle of what was thrown. */
+type VmResult = DisposableResult<QuickJSHandle, QuickJSHandle>;
 
 interface Engine {
   module: QuickJSWASMModule;
@@ -335,6 +293,14 @@ const RELEASE_SYNC_REQUIRED: typeof RELEASE_SYNC = {
     createRequire(require.resolve('quickjs-emscripten'))('@jitl/quickjs-wasmfile-release-sync/emscripten-module') as EmscriptenLoader,
 };
 
+/**
+ * A QuickJS module built like the evaluator's engines (same variant, same loader) but
+ * with the variant's own, uncapped memory. For benchmarks of bare QuickJS calls.
+ */
+export function loadQuickJSModule(): Promise<QuickJSWASMModule> {
+  return newQuickJSWASMModuleFromVariant(RELEASE_SYNC_REQUIRED);
+}
+
 async function createEngine(memoryMb: number): Promise<Engine> {
   const maximum = Math.ceil((ENGINE_BASE_BYTES + memoryMb * MiB) / WASM_PAGE_BYTES);
   const memory = new WebAssembly.Memory({ initial: ENGINE_BASE_BYTES / WASM_PAGE_BYTES, maximum });
@@ -379,10 +345,16 @@ function cut(text: string, max: number): string {
  * failure, when the WebAssembly instance may be inconsistent and is not touched again
  * (the failure is rethrown as EngineFailure and the engine discarded).
  */
-function withRuntime<T>(engine: Engine, memoryMb: number, maxStackBytes: number, work: (rt: QuickJSRuntime, vm: QuickJSContext, own: <H extends QuickJSHandle>(h: H) => H) => T): T {
+/** Something holding QuickJS memory: a handle, or a list of them. */
+interface Owned {
+  readonly alive: boolean;
+  dispose(): void;
+}
+
+function withRuntime<T>(engine: Engine, memoryMb: number, maxStackBytes: number, work: (rt: QuickJSRuntime, vm: QuickJSContext, own: <H extends Owned>(h: H) => H) => T): T {
   engine.growthRefused = false;
-  const owned: QuickJSHandle[] = [];
-  const own = <H extends QuickJSHandle>(handle: H): H => {
+  const owned: Owned[] = [];
+  const own = <H extends Owned>(handle: H): H => {
     owned.push(handle);
     return handle;
   };
@@ -429,6 +401,36 @@ function runEvaluation(engine: Engine, req: JsonEvaluateRequest, maxStackBytes: 
       else if (Date.now() >= deadline) stopped = 'timeout';
       return stopped !== undefined;
     });
+    const global = vm.global;
+    const get = (object: QuickJSHandle, key: string | number | QuickJSHandle): QuickJSHandle => own(vm.getProp(object, key));
+
+    // The built-ins used below, taken before user code can replace them.
+    const json = get(global, 'JSON');
+    const parse = get(json, 'parse');
+    const stringify = get(json, 'stringify');
+    const StringCtor = get(global, 'String');
+    const kit = [stringify, StringCtor, get(global, 'Error'), get(get(global, 'Reflect'), 'apply'), get(get(StringCtor, 'prototype'), 'slice')];
+
+    /** Compile a helper factory and call it with the kit (and `extra`): the helper, or the VM's error. */
+    const helper = (source: string, filename: string, extra: QuickJSHandle[] = []): VmResult => {
+      const compiled = vm.evalCode(source, filename, { type: 'global', strict: true });
+      if (compiled.error) return compiled;
+      return vm.callFunction(own(compiled.value), vm.undefined, ...kit, ...extra);
+    };
+    const owned = (result: VmResult): VmResult => {
+      own(result.error ?? result.value!);
+      return result;
+    };
+    let format: VmResult | undefined;
+    const formatter = (): VmResult => (format ??= owned(helper(FORMAT, 'runcast-format.js')));
+    let describe: VmResult | undefined;
+    const describer = (): VmResult => {
+      if (!describe) {
+        const fmt = formatter();
+        describe = fmt.error ? fmt : owned(helper(DESCRIBE, 'runcast-describe.js', [fmt.value]));
+      }
+      return describe;
+    };
 
     const fail = (code: EvaluateErrorCode, message: string, line?: number): JsonEvaluateResult => ({
       ok: false,
@@ -441,46 +443,67 @@ function runEvaluation(engine: Engine, req: JsonEvaluateRequest, maxStackBytes: 
       if (engine.growthRefused) return fail('memory_limit', `the code used more than ${req.memoryMb} MB of memory`);
       return undefined;
     };
-    let describe: QuickJSHandle | undefined;
-    const failure = (errorHandle: QuickJSHandle): JsonEvaluateResult => {
+    /** The evaluation failed with `errorHandle` (thrown by user code, or by setting up). */
+    const failure = (errorHandle: QuickJSHandle, context = ''): JsonEvaluateResult => {
       own(errorHandle);
       const limited = limitFailure();
       if (limited) return limited;
-      let info: ErrorInfo | undefined;
-      if (describe) {
-        const described = vm.callFunction(describe, vm.undefined, errorHandle);
-        if (described.error) own(described.error);
-        else info = JSON.parse(vm.getString(own(described.value))) as ErrorInfo;
-        const limitedNow = limitFailure();
-        if (limitedNow) return limitedNow;
-      } else {
-        info = readNativeError(vm, errorHandle);
+      let info: ErrorInfo = { name: '', message: 'Uncaught exception (unprintable)', stack: '' };
+      const describeFn = describer();
+      if (!describeFn.error) {
+        const described = owned(vm.callFunction(describeFn.value, vm.undefined, errorHandle));
+        if (!described.error) {
+          const part = (index: number): string => vm.getString(get(described.value, index));
+          info = { name: part(0), message: part(1), stack: part(2) };
+        }
       }
-      info ??= { name: '', message: 'Uncaught exception (unprintable)', stack: '' };
+      const limitedNow = limitFailure();
+      if (limitedNow) return limitedNow;
       if (/out of memory/i.test(info.message) && (info.name === 'InternalError' || info.name === '')) {
         return fail('memory_limit', `the code used more than ${req.memoryMb} MB of memory`);
       }
-      const message = cut(info.name ? `${info.name}: ${info.message}` : info.message, MAX_ERROR_CHARS);
+      const message = cut(info.name ? `${info.name}: ${context}${info.message}` : `${context}${info.message}`, MAX_ERROR_CHARS);
       return fail('code_error', message, userLine(info.stack, req.code));
     };
 
-    // Set up: console, globals, helpers.
-    const emit = own(
-      vm.newFunction('emit', (levelHandle, messageHandle) => {
-        if (logs.length > MAX_LOG_LINES) return;
-        const level = vm.getString(levelHandle);
-        logs.push({ level: isLogLevel(level) ? level : 'log', message: cut(vm.getString(messageHandle), MAX_LOG_LINE_CHARS) });
-      }),
-    );
-    const prelude = vm.evalCode(PRELUDE, PRELUDE_FILENAME, { type: 'global', strict: true });
-    if (prelude.error) return failure(prelude.error);
-    const setup = own(prelude.value);
-    const globalsJson = own(vm.newString(req.globalsJson));
-    const helpers = vm.callFunction(setup, vm.undefined, emit, globalsJson);
-    if (helpers.error) return failure(helpers.error);
-    own(helpers.value);
-    const finish = own(vm.getProp(helpers.value, 'finish'));
-    describe = own(vm.getProp(helpers.value, 'describe'));
+    // The globals: parsed from JSON inside QuickJS, so every object is QuickJS's own.
+    for (const name of STANDARD_GLOBALS) vm.setProp(global, name, vm.undefined);
+    const parsed = vm.callFunction(parse, vm.undefined, own(vm.newString(req.globalsJson)));
+    if (parsed.error) return failure(parsed.error);
+    const values = own(parsed.value);
+    const names = vm.getOwnPropertyNames(values);
+    if (names.error) return failure(names.error);
+    for (const name of own(names.value)) vm.setProp(global, name, get(values, name));
+
+    // console.*: host functions that format with the lazily compiled helper.
+    let lines = 0;
+    const consoleObject = own(vm.newObject());
+    for (const level of LOG_LEVELS) {
+      const method = own(
+        vm.newFunction(level, (...args) => {
+          if (lines >= MAX_LOG_LINES) {
+            if (lines++ === MAX_LOG_LINES) logs.push({ level: 'warn', message: `[runcast] console output cut after ${MAX_LOG_LINES} lines` });
+            return undefined;
+          }
+          lines++;
+          const fmt = formatter();
+          if (fmt.error) return { error: fmt.error.dup() };
+          const list = vm.newArray();
+          try {
+            args.forEach((arg, index) => vm.setProp(list, index, arg));
+            const line = vm.callFunction(fmt.value, vm.undefined, list);
+            if (line.error) return line; // thrown on into the VM
+            logs.push({ level, message: cut(vm.getString(line.value), MAX_LOG_LINE_CHARS) });
+            line.value.dispose();
+            return undefined;
+          } finally {
+            list.dispose();
+          }
+        }),
+      );
+      vm.setProp(consoleObject, level, method);
+    }
+    vm.setProp(global, 'console', consoleObject);
 
     // Run.
     const ran = vm.evalCode(wrap(req.kind, req.code), USER_FILENAME, { type: 'global' });
@@ -498,12 +521,17 @@ function runEvaluation(engine: Engine, req: JsonEvaluateRequest, maxStackBytes: 
     }
     if (!state.notAPromise) value = own(state.value);
 
-    // Out as JSON text.
-    const finished = vm.callFunction(finish, vm.undefined, value);
-    if (finished.error) return failure(finished.error);
-    const out = own(finished.value);
-    const json = vm.typeof(out) === 'string' ? vm.getString(out) : undefined;
-    return { ok: true, json, logs };
+    // Out as JSON text, made inside QuickJS (toJSON and getters run there, under the limits).
+    if (vm.typeof(value) === 'undefined') return { ok: true, json: undefined, logs };
+    const text = vm.callFunction(stringify, vm.undefined, value);
+    if (text.error) return failure(text.error, 'the result is not JSON-serialisable: ');
+    const out = own(text.value);
+    if (vm.typeof(out) !== 'string') return { ok: true, json: undefined, logs }; // a function, a symbol
+    const length = vm.getNumber(get(out, 'length'));
+    if (length > MAX_RESULT_CHARS) {
+      return fail('code_error', `RangeError: the result is too large: ${length} characters of JSON, at most ${MAX_RESULT_CHARS}`);
+    }
+    return { ok: true, json: vm.getString(out), logs };
   });
 }
 
@@ -535,9 +563,4 @@ function readNativeError(vm: QuickJSContext, handle: QuickJSHandle): ErrorInfo {
     }
   };
   return { name: read('name'), message: read('message'), stack: read('stack') };
-}
-
-const LOG_LEVELS: ReadonlySet<string> = new Set(['log', 'info', 'warn', 'error', 'debug']);
-function isLogLevel(level: string): level is SandboxLog['level'] {
-  return LOG_LEVELS.has(level);
 }

@@ -99,7 +99,7 @@ function summary(frames: readonly unknown[]): string {
  * when the server answers the upgrade with an HTTP status, or with the socket error.
  */
 export function connect(url: string, options: ConnectOptions = {}): Promise<WsTestClient> {
-  const { timeoutMs: defaultTimeout = 5_000 } = options;
+  const { timeoutMs: defaultTimeout = 15_000 } = options;
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   const ws = new WebSocket(url, options.protocols ?? ['runcast.v1'], { headers, perMessageDeflate: false });

@@ -101,13 +101,13 @@ describe('runs over the WebSocket', () => {
     b.send({ type: 'subscribe', id: 'mid', runId, fromSeq: 0 });
     const fb = await b.collect(isEvent(runId), terminal, 20_000);
     expectInvariants(fb);
-    const fa = await a.collect(isEvent(runId), terminal, 20_000);
-    expect(fb.length).toBe(fa.length + 30);
+    await a.collect(isEvent(runId), terminal, 20_000);
+    expect(b.texts.filter((t) => t.startsWith('{"type":"event"'))).toEqual(a.texts.filter((t) => t.startsWith('{"type":"event"')));
   });
 
   it('tells viewers how many watch a run', async () => {
     const a = await client();
-    const runId = await start(a, { workflow: slow(60_000) }, 'p');
+    const runId = await start(a, { workflow: slow(25_000) }, 'p');
     expect(await a.next((m) => m.type === 'presence' && m.runId === runId)).toEqual({ type: 'presence', runId, viewers: 1 });
     const b = await client();
     b.send({ type: 'subscribe', id: 'pb', runId });
@@ -121,7 +121,7 @@ describe('runs over the WebSocket', () => {
 
   it('cancels a run during a long node', async () => {
     const c = await client();
-    const runId = await start(c, { workflow: slow(60_000) });
+    const runId = await start(c, { workflow: slow(25_000) });
     await c.next((m) => isEvent(runId)(m) && m.event.kind === 'node.started' && m.event.nodeId === 'wait');
     c.send({ type: 'cancel', id: 'stop', runId });
     expect(await c.next((m) => m.type === 'ack' && m.id === 'stop')).toEqual({ type: 'ack', id: 'stop', runId });
@@ -131,7 +131,7 @@ describe('runs over the WebSocket', () => {
 
   it('lets only the starter or a runs:cancel holder cancel', async () => {
     const owner = await client({ sub: 'owner', scopes: ['runs:execute', 'runs:watch'] });
-    const runId = await start(owner, { workflow: slow(60_000) });
+    const runId = await start(owner, { workflow: slow(25_000) });
     const other = await client({ sub: 'other', scopes: ['runs:watch'] });
     other.send({ type: 'cancel', id: 'x', runId });
     expect(await other.next('error')).toMatchObject({ id: 'x', code: 'forbidden' });
@@ -228,7 +228,7 @@ describe('runs over the WebSocket', () => {
 
   it('stops sending a run\'s events after unsubscribe', async () => {
     const c = await client();
-    const runId = await start(c, { workflow: slow(60_000) });
+    const runId = await start(c, { workflow: slow(25_000) });
     await c.next((m) => isEvent(runId)(m) && m.event.kind === 'node.started' && m.event.nodeId === 'wait');
     c.send({ type: 'unsubscribe', id: 'u', runId });
     await c.next((m) => m.type === 'ack' && m.id === 'u');
