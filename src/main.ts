@@ -69,7 +69,7 @@ async function startCore(config: Config, options: StartOptions, consume: boolean
   const instanceId = nanoid(10);
   const bus: Bus =
     config.bus === 'redis'
-      ? createRedisBus({ url: config.redisUrl!, instanceId, historyTtlMs: config.historyTtlMs, leaseMs: config.leaseMs })
+      ? createRedisBus({ url: config.redisUrl!, keyPrefix: config.redisKeyPrefix, instanceId, historyTtlMs: config.historyTtlMs, leaseMs: config.leaseMs })
       : createMemoryBus();
   const sandbox = createSandbox({ poolSize: config.sandboxPoolSize });
   const store = createSqliteDocumentStore({ dataDir: config.dataDir });
@@ -91,6 +91,7 @@ async function startCore(config: Config, options: StartOptions, consume: boolean
     maxFieldBytes: config.maxFieldBytes,
     historyTtlMs: config.historyTtlMs,
     onError,
+    onRunEnded: (summary) => logger.info('run ended', summary),
   });
   const stopConsuming = consume
     ? await bus.consume(async (job) => {
@@ -101,6 +102,13 @@ async function startCore(config: Config, options: StartOptions, consume: boolean
         }
       })
     : null;
+  // Scale-out buses: runs whose executor died (lease expired) end with worker_lost.
+  const reaper = bus.reapLostRuns
+    ? setInterval(() => {
+        bus.reapLostRuns!((job) => runs.failLostRun(job)).catch((err) => onError('reaping lost runs failed', err));
+      }, config.leaseMs)
+    : undefined;
+  reaper?.unref();
   return {
     logger,
     bus,
@@ -110,6 +118,7 @@ async function startCore(config: Config, options: StartOptions, consume: boolean
     catalog,
     stopConsuming,
     async dispose() {
+      clearInterval(reaper);
       await stopConsuming?.();
       await runs.close();
       await bus.close();

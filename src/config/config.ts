@@ -17,6 +17,8 @@ export interface Config {
   dataDir: string;
   bus: 'memory' | 'redis';
   redisUrl: string | null;
+  /** Prefix of every Redis key and channel: instances sharing a prefix share runs. */
+  redisKeyPrefix: string;
   logLevel: string;
   /** Whether this `serve` process also executes runs (redis mode). */
   execute: boolean;
@@ -61,6 +63,7 @@ export const CONFIG_VARS: readonly Var[] = [
   { env: 'DATA_DIR', key: 'dataDir', type: 'string', default: './data' },
   { env: 'BUS', key: 'bus', type: 'string', default: 'memory', enum: ['memory', 'redis'] },
   { env: 'REDIS_URL', key: 'redisUrl', type: 'string', default: null },
+  { env: 'REDIS_KEY_PREFIX', key: 'redisKeyPrefix', type: 'string', default: 'runcast:' },
   { env: 'LOG_LEVEL', key: 'logLevel', type: 'string', default: 'info', enum: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] },
   { env: 'EXECUTE', key: 'execute', type: 'boolean', default: true },
   { env: 'MAX_MESSAGE_BYTES', key: 'maxMessageBytes', type: 'integer', default: 1_048_576, minimum: 1024 },

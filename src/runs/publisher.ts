@@ -23,6 +23,8 @@ export interface PublisherOptions {
   /** Called when an append failed for good (the bus is down). */
   onError(err: unknown): void;
   clock?: () => Date;
+  /** The seq of the last event already stored (a run taken over from a lost worker). Default 0. */
+  afterSeq?: number;
 }
 
 export interface RunPublisher {
@@ -55,7 +57,7 @@ function truncatable(event: RunEvent): { get(): unknown; set(v: unknown): void }
 export function createRunPublisher(opts: PublisherOptions): RunPublisher {
   const { runId, bus } = opts;
   const clock = opts.clock ?? (() => new Date());
-  let seq = 0;
+  let seq = opts.afterSeq ?? 0;
   let chain: Promise<void> = Promise.resolve();
   let paused = false;
 

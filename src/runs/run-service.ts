@@ -44,6 +44,8 @@ export interface RunServiceOptions {
   maxFieldBytes: number;
   historyTtlMs: number;
   onError(message: string, err: unknown): void;
+  /** Told when a run executed here ends; the error message is already redacted with the run's secrets. */
+  onRunEnded?(summary: { runId: RunId; workflowId: string; status: RunOutcome['status']; error?: { code: string; message: string; nodeId: string | null } }): void;
 }
 
 export interface RunService {
@@ -53,6 +55,12 @@ export interface RunService {
   execute(req: StartRequest & { deployedWorkflow?: CompiledWorkflow; deployedWorkspace?: string }): Promise<{ runId: RunId; outcome: RunOutcome }>;
   /** Execute a job taken from the queue (what an executor worker does). */
   executeJob(job: RunJob): Promise<RunOutcome>;
+  /**
+   * End a run whose executor died (its lease ran out): `run.failed` with `worker_lost`,
+   * naming the node that was running and the nodes that never ran. Never re-executes
+   * (side effects). A run that already ended is left alone.
+   */
+  failLostRun(job: RunJob): Promise<void>;
   /** A run's metadata if the caller's workspace may see it (else undefined, like a missing run). */
   visibleRun(runId: RunId, workspace: string): Promise<RunMeta | undefined>;
   cancel(runId: RunId, by: string): Promise<void>;
@@ -171,6 +179,12 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
           nodeTimeoutMs: opts.nodeTimeoutMs,
         });
         await publisher.flushed();
+        opts.onRunEnded?.({
+          runId,
+          workflowId: wf.def.id,
+          status: outcome.status,
+          ...(outcome.status === 'failed' ? { error: { ...outcome.error, message: redactor.redactText(outcome.error.message) } } : {}),
+        });
         return outcome;
       } finally {
         active.delete(runId);
@@ -216,6 +230,34 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
         return { status: 'failed', error: { code: 'internal', message, nodeId: null } };
       }
       return run(job.runId, result.workflow, requestFor(result.workflow, job.input), job.breakpoints, job.startedBy);
+    },
+    async failLostRun(job) {
+      const meta = await bus.getRun(job.runId);
+      if (!meta || meta.endedAt || ['succeeded', 'failed', 'cancelled'].includes(meta.status)) return;
+      const frames = await bus.history(job.runId, 0);
+      if (frames.some((f) => f.kind === 'run.completed' || f.kind === 'run.failed' || f.kind === 'run.cancelled')) return;
+      const started = new Set<string>();
+      const finished = new Set<string>();
+      for (const f of frames) {
+        if (f.kind !== 'node.started' && f.kind !== 'node.completed' && f.kind !== 'node.failed') continue;
+        const nodeId = (JSON.parse(f.text) as { event: { nodeId: string } }).event.nodeId;
+        (f.kind === 'node.started' ? started : finished).add(nodeId);
+      }
+      const running = [...started].filter((id) => !finished.has(id)).pop() ?? null;
+      const lastSeq = frames.length ? frames[frames.length - 1]!.seq : meta.lastSeq;
+      const publisher = createRunPublisher({
+        runId: job.runId, bus, redactor: () => opts.baseRedactor, maxFieldBytes: opts.maxFieldBytes,
+        historyTtlMs: opts.historyTtlMs, afterSeq: lastSeq,
+        onError: (err) => opts.onError(`run ${job.runId}: an event could not be stored`, err),
+      });
+      publisher.emit({
+        kind: 'run.failed',
+        failedNodeId: running,
+        error: { code: 'worker_lost', message: 'the executor running this run stopped (its lease expired); the run was not re-executed' },
+        skippedNodeIds: job.workflow.nodes.map((n) => n.id).filter((id) => !started.has(id)),
+        durationMs: Math.max(0, Date.now() - Date.parse(meta.startedAt)),
+      });
+      await publisher.flushed();
     },
     async visibleRun(runId, workspace) {
       const meta = await bus.getRun(runId);

@@ -134,6 +134,22 @@ describe('createSandbox', () => {
     });
   });
 
+  describe('an engine failure in a worker', () => {
+    it('fails the request with code_error and serves the next one with a fresh engine', async () => {
+      // A worker stack far too small for the QuickJS stack limit: the host stack
+      // overflows inside WebAssembly before QuickJS notices, and the engine is replaced.
+      const fragile = createSandbox({ poolSize: 1, resourceLimits: { stackSizeMb: 1 }, maxStackBytes: 4 * 1024 * 1024 });
+      try {
+        const failed = await fragile.evaluate(request('function f(n) { return n + f(n + 1) }\nreturn f(0)'));
+        expect(failed).toEqual({ ok: false, error: { code: 'code_error', message: expect.stringContaining('the sandbox engine failed') }, logs: [] });
+        await expect(fragile.evaluate(request('return input.x'))).resolves.toEqual({ ok: true, value: 2, logs: [] });
+        expect(fragile.stats()).toMatchObject({ started: 1, crashed: 0, terminated: 0 });
+      } finally {
+        await fragile.close();
+      }
+    });
+  });
+
   describe('#close', () => {
     it('rejects running and queued requests and every later call', async () => {
       const closing = createSandbox({ poolSize: 1 });
