@@ -90,6 +90,7 @@ async function startCore(config: Config, options: StartOptions, consume: boolean
     nodeTimeoutMs: config.nodeTimeoutMs,
     maxFieldBytes: config.maxFieldBytes,
     historyTtlMs: config.historyTtlMs,
+    maxRunEvents: config.maxRunEvents,
     onError,
     onRunEnded: (summary) => logger.info('run ended', summary),
   });

@@ -129,7 +129,7 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunOutcome> {
     const def = workflow.nodes.get(nodeId)!;
     const type = registry.get(def.type)!;
     await pauseIfAsked(nodeId, frame.iteration);
-    if (control.signal.aborted) throw control.signal.reason;
+    if (control.signal.aborted && control.signal.reason instanceof Cancellation) throw control.signal.reason;
 
     started.add(nodeId);
     const rawConfig = def.config ?? {};
@@ -161,6 +161,8 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunOutcome> {
       return fail(err);
     }
     opts.emit(withIteration({ kind: 'node.started', nodeId, nodeType: def.type, input, config }, frame.iteration));
+    // The run was stopped for a reason that is not a cancel (a limit): this node fails with it.
+    if (control.signal.aborted) return fail(control.signal.reason);
 
     const nodeAbort = new AbortController();
     const onRunAbort = () => nodeAbort.abort(control.signal.reason);

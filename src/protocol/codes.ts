@@ -38,6 +38,7 @@ export const NodeErrorCodes = [
   'template_error',
   'node_error',
   'worker_lost',
+  'limit_exceeded',
   'internal',
 ] as const;
 export type NodeErrorCode = (typeof NodeErrorCodes)[number];

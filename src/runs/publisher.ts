@@ -25,6 +25,9 @@ export interface PublisherOptions {
   clock?: () => Date;
   /** The seq of the last event already stored (a run taken over from a lost worker). Default 0. */
   afterSeq?: number;
+  /** MAX_RUN_EVENTS: `onLimit` is called once when the run reaches this many events. */
+  maxEvents?: number;
+  onLimit?(): void;
 }
 
 export interface RunPublisher {
@@ -93,6 +96,7 @@ export function createRunPublisher(opts: PublisherOptions): RunPublisher {
         field.set(marker);
       }
       seq += 1;
+      if (seq === opts.maxEvents) opts.onLimit?.();
       const frame: EventFrame = { type: 'event', runId, seq, time: clock().toISOString(), event };
       const sealed: SealedFrame = { runId, seq, kind: event.kind, text: JSON.stringify(frame) };
       const status =

@@ -12,7 +12,7 @@ import { RuncastError } from '../protocol/errors';
 import type { Bus, ControlCommand, RunJob, RunMeta } from '../channels/types';
 import { validateWorkflow, type CompiledWorkflow } from '../executor/graph';
 import { executeRun, Cancellation, type RunOutcome, type SecretSource } from '../executor/executor';
-import { normaliseRequest, type NodeRegistry, type RunRequest } from '../executor/node-type';
+import { NodeError, normaliseRequest, type NodeRegistry, type RunRequest } from '../executor/node-type';
 import { matchPath } from '../executor/route';
 import type { Redactor } from '../redaction/types';
 import { createRunPublisher } from './publisher';
@@ -43,6 +43,8 @@ export interface RunServiceOptions {
   nodeTimeoutMs: number;
   maxFieldBytes: number;
   historyTtlMs: number;
+  /** MAX_RUN_EVENTS: a run that emits this many events is stopped and fails with `limit_exceeded`. */
+  maxRunEvents: number;
   onError(message: string, err: unknown): void;
   /** Told when a run executed here ends; the error message is already redacted with the run's secrets. */
   onRunEnded?(summary: { runId: RunId; workflowId: string; status: RunOutcome['status']; error?: { code: string; message: string; nodeId: string | null } }): void;
@@ -157,6 +159,9 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
       maxFieldBytes: opts.maxFieldBytes,
       historyTtlMs: opts.historyTtlMs,
       onError: (err) => opts.onError(`run ${runId}: an event could not be stored`, err),
+      // Leave room for the events that end the run: the next node's started and failed, and run.failed.
+      maxEvents: Math.max(1, opts.maxRunEvents - 3),
+      onLimit: () => abort.abort(new NodeError('limit_exceeded', `the run reached MAX_RUN_EVENTS (${opts.maxRunEvents} events) and was stopped`)),
     });
     entry.done = (async () => {
       try {

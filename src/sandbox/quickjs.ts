@@ -3,9 +3,11 @@
  *
  * Every evaluation gets a fresh QuickJS runtime and context, so nothing survives from
  * one evaluation to the next. Only JSON crosses: the globals go in as one JSON text
- * parsed inside QuickJS, the result comes out as JSON text produced inside QuickJS, and
- * console output as strings. No host object, function or prototype is ever handed in,
- * so there is nothing host-side to climb to.
+ * parsed inside QuickJS, the result comes out as JSON text produced inside QuickJS
+ * (at most MAX_RESULT_CHARS), and console output as strings. No host object or
+ * prototype is ever handed in, so there is nothing host-side to climb to; the
+ * `console` methods are QuickJS functions whose body runs on the host, take any
+ * arguments and return `undefined`.
  *
  * Limits:
  * - time: an interrupt handler stops the code at the deadline (or when the pool's
@@ -35,8 +37,8 @@ import {
   RELEASE_SYNC,
   newQuickJSWASMModuleFromVariant,
   newVariant,
-  type QuickJSContext,
   type DisposableResult,
+  type QuickJSContext,
   type QuickJSHandle,
   type QuickJSRuntime,
   type QuickJSWASMModule,
@@ -306,8 +308,8 @@ async function createEngine(memoryMb: number): Promise<Engine> {
   const memory = new WebAssembly.Memory({ initial: ENGINE_BASE_BYTES / WASM_PAGE_BYTES, maximum });
   const engine = { memoryMb, growthRefused: false, broken: false } as Engine;
   // The Emscripten glue grows the heap with `memory.grow` and treats a throw as
-  // "no more memory" (malloc returns NULL). Noting the refusal tells an exhausted
-  // heap apart from code that merely throws an error saying "out of memory".
+  // "no more memory" (malloc returns NULL). Noting the refusal identifies an exhausted
+  // heap even when QuickJS could not allocate a proper error object for it.
   const grow = memory.grow.bind(memory);
   Object.defineProperty(memory, 'grow', {
     value: (delta: number): number => {

@@ -261,11 +261,11 @@ describe('createClient', () => {
         token: async () => {
           calls++;
           if (calls === 2) refreshed.resolve();
-          return server.token({ ttl: calls === 1 ? '2s' : '1h' });
+          return server.token({ ttl: calls === 1 ? '4s' : '1h' });
         },
       });
       // The run outlives the first token: without a refresh the server closes with 4401 at its exp.
-      const handle = await c.run({ workflow: delays(1, 3_000) });
+      const handle = await c.run({ workflow: delays(1, 4_500) });
       await refreshed.promise;
       const frames = await all(handle);
       expect(frames[frames.length - 1]!.event.kind).toBe('run.completed');

@@ -128,6 +128,18 @@ describe('gateway limits', () => {
       await c.close();
     }));
 
+  it('stops a run at MAX_RUN_EVENTS with limit_exceeded', () =>
+    withServer({ MAX_RUN_EVENTS: '20' }, async (server) => {
+      const c = await ready(server);
+      c.send({ type: 'run', id: 'r', workflow: looping(50) });
+      const { runId } = await c.next('ack');
+      const frames = await c.collect(isEvent(runId), terminal);
+      expect(frames.at(-1).event).toMatchObject({ kind: 'run.failed', error: { code: 'limit_exceeded' } });
+      expect(frames.length).toBeLessThanOrEqual(20);
+      expect(frames.find((f) => f.event.kind === 'node.failed').event.error.code).toBe('limit_exceeded');
+      await c.close();
+    }));
+
   it('answers history_expired once HISTORY_TTL_MS has passed after the end', () =>
     withServer({ HISTORY_TTL_MS: '200' }, async (server) => {
       const c = await ready(server);
