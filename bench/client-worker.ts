@@ -41,8 +41,9 @@ export interface CollectResult {
   expected: number;
   complete: boolean;
   latencies: Float64Array;
-  /** Earliest `time` of a frame in the window (ms since the epoch). */
+  /** Earliest and latest `time` of a frame in the window (ms since the epoch). */
   firstSentAt: number;
+  lastSentAt: number;
   lastReceivedAt: number;
   closedEarly: number;
   closeCodes: number[];
@@ -79,6 +80,7 @@ interface Window {
   expect: number;
   latencies: Samples;
   firstSentAt: number;
+  lastSentAt: number;
   lastReceivedAt: number;
   done: number;
   finished?: () => void;
@@ -95,6 +97,7 @@ function onText(conn: Conn, head: string): void {
   if (!w || h.seq <= w.minSeq) return;
   w.latencies.push(at - h.sentAt);
   if (h.sentAt < w.firstSentAt) w.firstSentAt = h.sentAt;
+  if (h.sentAt > w.lastSentAt) w.lastSentAt = h.sentAt;
   if (at > w.lastReceivedAt) w.lastReceivedAt = at;
   if (++conn.got === w.expect && ++w.done === conns.length) w.finished?.();
 }
@@ -272,6 +275,7 @@ const handlers = {
       expect: args.expect,
       latencies: new Samples(Math.max(1, args.expect * conns.length)),
       firstSentAt: Infinity,
+      lastSentAt: 0,
       lastReceivedAt: 0,
       done: 0,
     };
@@ -305,6 +309,7 @@ const handlers = {
       complete: w.done === conns.length,
       latencies: w.latencies.toArray(),
       firstSentAt: w.firstSentAt,
+      lastSentAt: w.lastSentAt,
       lastReceivedAt: w.lastReceivedAt,
       closedEarly: conns.filter((c) => c.closed).length,
       closeCodes: [...new Set(conns.filter((c) => c.closed).map((c) => c.closeCode ?? 0))],

@@ -52,7 +52,8 @@ export async function evaluateForNode(
   for (const entry of result.logs) ctx.log(entry.level, entry.message);
   if (!result.ok) {
     const { code: errorCode, message, line } = result.error;
-    throw new NodeError(errorCode, message, line !== undefined ? { line } : undefined);
+    const withLine = line !== undefined && !/\bline \d+/.test(message) ? `${message} (line ${line})` : message;
+    throw new NodeError(errorCode, withLine, line !== undefined ? { line } : undefined);
   }
   return result.value;
 }

@@ -185,6 +185,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await Promise.all(children.map((c) => c.stop('SIGKILL')));
+  if (process.env.SCALE_OUT_DUMP) for (const c of children) writeFileSync(path.join(process.env.SCALE_OUT_DUMP, `${c.name}.log`), c.output());
   rmSync(root, { recursive: true, force: true });
 });
 
