@@ -175,9 +175,8 @@ function openSocketIo(index: number, args: OpenArgs): Promise<Conn> {
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
-    perMessageDeflate: false,
     ...(localAddress ? { localAddress } : {}),
-  } as Parameters<typeof ioClient>[1]);
+  });
   let closedResolve: () => void;
   const closedP = new Promise<void>((r) => (closedResolve = r));
   const conn: Conn = {

@@ -10,6 +10,7 @@ import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { Writable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Server as SocketIoServer } from 'socket.io';

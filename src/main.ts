@@ -69,7 +69,11 @@ async function startCore(config: Config, options: StartOptions, consume: boolean
   const instanceId = nanoid(10);
   const bus: Bus =
     config.bus === 'redis'
-      ? createRedisBus({ url: config.redisUrl!, keyPrefix: config.redisKeyPrefix, instanceId, historyTtlMs: config.historyTtlMs, leaseMs: config.leaseMs })
+      ? createRedisBus({
+          url: config.redisUrl!, keyPrefix: config.redisKeyPrefix, instanceId, historyTtlMs: config.historyTtlMs, leaseMs: config.leaseMs,
+          // The first error of an outage per connection (not every reconnect), lost leases, callback exceptions.
+          onError: (err) => logger.warn('redis bus error', { err }),
+        })
       : createMemoryBus();
   const sandbox = createSandbox({ poolSize: config.sandboxPoolSize });
   const store = createSqliteDocumentStore({ dataDir: config.dataDir });
@@ -104,9 +108,15 @@ async function startCore(config: Config, options: StartOptions, consume: boolean
       })
     : null;
   // Scale-out buses: runs whose executor died (lease expired) end with worker_lost.
+  // One pass at a time: while Redis is down a pass waits, and passes must not pile up behind it.
+  let reaping = false;
   const reaper = bus.reapLostRuns
     ? setInterval(() => {
-        bus.reapLostRuns!((job) => runs.failLostRun(job)).catch((err) => onError('reaping lost runs failed', err));
+        if (reaping) return;
+        reaping = true;
+        bus.reapLostRuns!((job) => runs.failLostRun(job))
+          .catch((err) => onError('reaping lost runs failed', err))
+          .finally(() => (reaping = false));
       }, config.leaseMs)
     : undefined;
   reaper?.unref();

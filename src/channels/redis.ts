@@ -759,10 +759,17 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       let handled = 0;
       let cursor = '0-0';
       do {
-        const reply = (await cmd.call('XAUTOCLAIM', keys.queue, GROUP, instanceId, leaseMs, cursor, 'COUNT', 100)) as [
-          string,
-          (StreamEntry | null)[],
-        ];
+        let reply: [string, (StreamEntry | null)[]];
+        try {
+          reply = (await cmd.call('XAUTOCLAIM', keys.queue, GROUP, instanceId, leaseMs, cursor, 'COUNT', 100)) as typeof reply;
+        } catch (err) {
+          // Redis restarted empty: no group, so nothing pending to reap; create it again next time.
+          if (err instanceof Error && /NOGROUP/.test(err.message)) {
+            groupReady = undefined;
+            return handled;
+          }
+          throw err;
+        }
         cursor = reply[0];
         for (const entry of reply[1]) {
           if (!entry || inflight.has(entry[0]) || unacked.has(entry[0])) continue; // deleted, or ours

@@ -8,7 +8,6 @@ import { loadConfig } from '../config/config';
 import { signToken } from '../auth';
 import { toRuncastError } from '../protocol/errors';
 import { registerClientCommands } from './client-commands';
-import { validateDefinitionFile } from './validate-command';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -62,6 +61,8 @@ export async function main(argv: string[], io: { out: NodeJS.WritableStream; err
     .command('validate <file>')
     .description('check a workflow definition; print every problem')
     .action(async (file: string) => {
+      // Loaded on demand: it compiles every node schema, which other commands do not need.
+      const { validateDefinitionFile } = await import('./validate-command');
       exitCode = await validateDefinitionFile(file, io);
     });
 

@@ -141,7 +141,7 @@ describe('gateway limits', () => {
     }));
 
   it('answers history_expired once HISTORY_TTL_MS has passed after the end', () =>
-    withServer({ HISTORY_TTL_MS: '200' }, async (server) => {
+    withServer({ HISTORY_TTL_MS: '200', RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' }, async (server) => {
       const c = await ready(server);
       c.send({ type: 'run', id: 'r', workflow: slow(1) });
       const { runId } = await c.next('ack');
