@@ -74,6 +74,7 @@ interface Conn {
 let conns: Conn[] = [];
 let lastFrameAt = 0;
 let token0: string | undefined;
+let cpuMark = process.cpuUsage();
 
 interface Window {
   minSeq: number;
@@ -389,6 +390,13 @@ const handlers = {
     const ms = wallNow() - t0;
     if (!text.includes('"status":"succeeded"')) throw new Error(`standard run did not succeed: ${text.slice(0, 200)}`);
     return { ms };
+  },
+
+  /** CPU time of this load generator (all threads) since the previous call, in ms. */
+  cpu(): { ms: number } {
+    const d = process.cpuUsage(cpuMark);
+    cpuMark = process.cpuUsage();
+    return { ms: (d.user + d.system) / 1000 };
   },
 
   async closeAll(): Promise<null> {

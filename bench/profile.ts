@@ -30,7 +30,15 @@ export interface ProfileEntry {
 
 export interface ProfileSummary {
   durationMs: number;
+  /** Estimated busy time: non-idle samples × the median sampling interval. */
   busyMs: number;
+  samples: number;
+  /**
+   * Each busy sample charged to the innermost runcast function on its stack (so `pump`
+   * includes the `ws` send and the write syscall it triggers); samples with no runcast
+   * frame are charged to their own origin.
+   */
+  byRuncastCaller: { fn: string; where: string; pct: number }[];
   byOrigin: Record<string, { ms: number; pct: number }>;
   top: ProfileEntry[];
 }
@@ -39,13 +47,10 @@ function originOf(url: string, fn: string): string {
   if (fn === '(garbage collector)') return 'gc';
   if (fn === '(idle)') return 'idle';
   if (fn === '(program)' || fn === '(root)') return 'program (native, unattributed)';
-  if (url.includes('/dist/src/') || url.includes('/src/')) {
-    if (url.includes('node_modules')) return originFromModule(url);
-    return 'runcast';
-  }
   if (url.includes('node_modules')) return originFromModule(url);
-  if (url.startsWith('node:') || url === '' ) return 'node internals';
+  if (url.includes('/dist/src/')) return 'runcast';
   if (url.includes('/dist/bench/')) return 'bench harness';
+  if (url.startsWith('node:') || url === '') return 'node internals (incl. syscalls)';
   return 'other';
 }
 
@@ -66,12 +71,14 @@ function shortUrl(url: string): string {
 export function summariseProfile(file: string, limit = 15): ProfileSummary {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  // Self time by sample count × the median sampling interval: on a loaded machine a
+  // descheduled process shows long gaps between samples, which must not be charged to
+  // whatever function happened to be on the stack.
   const self = new Map<number, number>();
-  // timeDeltas[i] is the time before sample i; the sample's own duration is the next delta.
-  for (let i = 0; i < p.samples.length; i++) {
-    const dt = p.timeDeltas[i + 1] ?? 0;
-    self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + dt);
-  }
+  for (const id of p.samples) self.set(id, (self.get(id) ?? 0) + 1);
+  const deltas = p.timeDeltas.slice(1).sort((a, b) => a - b);
+  const interval = deltas.length ? deltas[deltas.length >> 1]! : 1000;
+  for (const [id, n] of self) self.set(id, n * interval);
   const agg = new Map<string, ProfileEntry>();
   const origins = new Map<string, number>();
   let total = 0;
@@ -93,6 +100,29 @@ export function summariseProfile(file: string, limit = 15): ProfileSummary {
     agg.set(key, e);
   }
   const busy = total - idle;
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const callers = new Map<string, number>();
+  let busySamples = 0;
+  for (const id of p.samples) {
+    const leaf = byId.get(id)!;
+    if (originOf(leaf.callFrame.url, leaf.callFrame.functionName) === 'idle') continue;
+    busySamples++;
+    let key = '';
+    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
+      const n = byId.get(x)!;
+      if (originOf(n.callFrame.url, n.callFrame.functionName) === 'runcast') {
+        key = `${n.callFrame.functionName || '(anonymous)'}@${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+        break;
+      }
+    }
+    if (!key) key = `(no runcast frame: ${originOf(leaf.callFrame.url, leaf.callFrame.functionName)})@`;
+    callers.set(key, (callers.get(key) ?? 0) + 1);
+  }
+  const byRuncastCaller = [...callers.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([k, n]) => ({ fn: k.slice(0, k.lastIndexOf('@')), where: k.slice(k.lastIndexOf('@') + 1), pct: Math.round((n / Math.max(1, busySamples)) * 1000) / 10 }));
   const pct = (us: number) => Math.round((us / Math.max(1, busy)) * 1000) / 10;
   const top = [...agg.values()]
     .sort((a, b) => b.selfMs - a.selfMs)
@@ -101,15 +131,17 @@ export function summariseProfile(file: string, limit = 15): ProfileSummary {
   const byOrigin = Object.fromEntries(
     [...origins.entries()].sort((a, b) => b[1] - a[1]).map(([k, us]) => [k, { ms: Math.round(us / 100) / 10, pct: pct(us) }]),
   );
-  return { durationMs: Math.round((p.endTime - p.startTime) / 1000), busyMs: Math.round(busy / 1000), byOrigin, top };
+  return { durationMs: Math.round((p.endTime - p.startTime) / 1000), busyMs: Math.round(busy / 1000), samples: p.samples.length, byRuncastCaller, byOrigin, top };
 }
 
 /** The summary as text lines. */
 export function formatProfile(s: ProfileSummary): string {
-  const lines = [`profile: ${s.durationMs} ms, busy ${s.busyMs} ms`, 'self time by origin:'];
+  const lines = [`profile: ${s.durationMs} ms, ${s.samples} samples, busy ≈ ${s.busyMs} ms`, 'self time by origin:'];
   for (const [k, v] of Object.entries(s.byOrigin)) lines.push(`  ${k.padEnd(34)} ${String(v.ms).padStart(9)} ms ${String(v.pct).padStart(6)} %`);
   lines.push('top functions by self time:');
   for (const e of s.top) lines.push(`  ${String(e.selfPct).padStart(5)} %  ${e.fn}  ${e.where}  [${e.origin}]`);
+  lines.push('busy samples by innermost runcast function on the stack (inclusive of what it calls outside runcast):');
+  for (const e of s.byRuncastCaller) lines.push(`  ${String(e.pct).padStart(5)} %  ${e.fn}  ${e.where}`);
   return lines.join('\n');
 }
 

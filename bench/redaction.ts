@@ -4,7 +4,7 @@
  * event measured in the same invocation — the ratio is what stays comparable across
  * machines.
  *
- * Run alone: `node -r ts-node/register bench/redaction.ts [--quick]`.
+ * Run alone: `npm run build && node dist/bench/redaction.js [--quick]`.
  */
 import { createRedactor } from '../src/redaction';
 

@@ -48,6 +48,7 @@ export function buildRows(r: Results): Row[] {
         rows.push({ scenario: s, metric: 'latency p50 (ms)', runcast: c.runcast.p50, ws: c.ws.p50, socketio: c.socketio.p50, ratio: `${x(c.ratios.p50VsWs)} ws` });
         rows.push({ scenario: s, metric: 'latency p99 (ms)', runcast: c.runcast.p99, ws: c.ws.p99, socketio: c.socketio.p99, ratio: `${x(c.ratios.p99VsWs)} ws`, target: '≤ 1.5× ws', ok: atMost(c.ratios.p99VsWs, 1.5) });
         rows.push({ scenario: s, metric: 'server CPU µs per delivered event', runcast: c.runcast.cpuUsPerDelivered, ws: c.ws.cpuUsPerDelivered, socketio: c.socketio.cpuUsPerDelivered, ratio: `${x(c.ratios.cpuPerEventVsWs)} ws, ${x(c.ratios.cpuPerEventVsSocketIo)} Socket.IO` });
+        rows.push({ scenario: s, metric: 'client CPU µs per delivered event', runcast: c.runcast.clientCpuUsPerDelivered, ws: c.ws.clientCpuUsPerDelivered, socketio: c.socketio.clientCpuUsPerDelivered });
         const incomplete = (['runcast', 'ws', 'socketio'] as const).filter((k) => !c[k].complete);
         if (incomplete.length) rows.push({ scenario: s, metric: `INCOMPLETE delivery: ${incomplete.join(', ')}` });
       }

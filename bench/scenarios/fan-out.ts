@@ -55,6 +55,8 @@ export interface TrialResult {
   /** CPU time of the server process during the window (all its threads). */
   cpuMs: number;
   cpuUsPerDelivered: number;
+  /** CPU time of the load generators per delivered event (receiving, decoding, measuring). */
+  clientCpuUsPerDelivered: number;
   closeCodes: number[];
   /** runcast: subscribing the viewers until the presence messages died down. */
   joinMs?: number;
@@ -98,7 +100,7 @@ function configs(quick: boolean): FanOutConfig[] {
       ];
 }
 
-function trialResult(parts: CollectResult[], cpuMs: number, joinMs?: number): TrialResult {
+function trialResult(parts: CollectResult[], cpuMs: number, clientCpuMs: number, joinMs?: number): TrialResult {
   const m = mergeCollected(parts);
   const lat = summarise(m.latencies);
   const durationMs = m.lastReceivedAt - m.firstSentAt;
@@ -115,6 +117,7 @@ function trialResult(parts: CollectResult[], cpuMs: number, joinMs?: number): Tr
     senderMs: round(m.lastSentAt - m.firstSentAt),
     cpuMs: round(cpuMs),
     cpuUsPerDelivered: round((cpuMs * 1000) / Math.max(1, m.received)),
+    clientCpuUsPerDelivered: round((clientCpuMs * 1000) / Math.max(1, m.received)),
     closeCodes: m.closeCodes,
     ...(joinMs !== undefined ? { joinMs: round(joinMs) } : {}),
   };
@@ -136,6 +139,7 @@ function medianTrial(trials: TrialResult[]): TrialResult {
     senderMs: pick('senderMs'),
     cpuMs: pick('cpuMs'),
     cpuUsPerDelivered: pick('cpuUsPerDelivered'),
+    clientCpuUsPerDelivered: pick('clientCpuUsPerDelivered'),
     closeCodes: [...new Set(trials.flatMap((t) => t.closeCodes))],
     ...(joins.length ? { joinMs: round(median(joins)) } : {}),
   };
@@ -154,6 +158,7 @@ export async function fanOutScenario(ctx: BenchContext): Promise<FanOutScenarioR
   const control = await ControlClient.open(servers.runcast.url, await benchToken(ctx, 'bench-control'));
   const settleAll = () => Promise.all(Object.values(servers).map((s) => s.proc.call('settle', { timeoutMs: 30_000 })));
   let trialNo = 0;
+  const clientCpu = async () => (await Promise.all(ctx.clients.map((c) => c.call<{ ms: number }>('cpu')))).reduce((a, r) => a + r.ms, 0);
   const out: FanOutScenarioResult = { configs: [] };
 
   try {
@@ -198,14 +203,16 @@ export async function fanOutScenario(ctx: BenchContext): Promise<FanOutScenarioR
         await settleAll();
         await Promise.all(opened.used.map((c) => c.call('arm', { minSeq: pausedSeq, expect })));
         await servers.runcast.proc.call('cpu');
+        await clientCpu();
         if (profileFile) await servers.runcast.proc.call('profileStart');
         const collecting = opened.used.map((c) => c.call<CollectResult>('collect', { timeoutMs: collectTimeoutMs }, collectTimeoutMs + 10_000));
         await control.continueRun(runId);
         const parts = await Promise.all(collecting);
         const { ms } = await servers.runcast.proc.call<{ ms: number }>('cpu');
+        const clientMs = await clientCpu();
         if (profileFile) await servers.runcast.proc.call('profileStop', { file: profileFile });
         await closeEverywhere(ctx);
-        return trialResult(parts, ms, joinMs);
+        return trialResult(parts, ms, clientMs, joinMs);
       };
 
       const baselineTrial = async (kind: 'ws' | 'socketio'): Promise<TrialResult> => {
@@ -216,12 +223,14 @@ export async function fanOutScenario(ctx: BenchContext): Promise<FanOutScenarioR
         await settleAll();
         await Promise.all(opened.used.map((c) => c.call('arm', { minSeq: rec.pausedSeq, expect })));
         await srv.proc.call('cpu');
+        await clientCpu();
         const collecting = opened.used.map((c) => c.call<CollectResult>('collect', { timeoutMs: collectTimeoutMs }, collectTimeoutMs + 10_000));
         await srv.proc.call('replay', { file: recFile }, collectTimeoutMs);
         const parts = await Promise.all(collecting);
         const { ms } = await srv.proc.call<{ ms: number }>('cpu');
+        const clientMs = await clientCpu();
         await closeEverywhere(ctx);
-        return trialResult(parts, ms);
+        return trialResult(parts, ms, clientMs);
       };
 
       for (let r = 0; r < repeats; r++) {

@@ -27,7 +27,9 @@
  * Run dispatch: XREADGROUP hands each job to one consumer of the group across all
  * instances. While a handler runs, the job's pending-entry idle time is reset every
  * leaseMs/3 (this is the lease); `reapLostRuns` XAUTOCLAIMs entries idle for longer
- * than leaseMs, i.e. runs whose instance died.
+ * than leaseMs, i.e. runs whose instance died — but not in the first lease (plus a
+ * reconnection delay) after Redis restarted or this instance reconnected, when live
+ * executors have not renewed yet.
  */
 import Redis from 'ioredis';
 import { RuncastError } from '../protocol/errors';
@@ -70,6 +72,8 @@ export interface RedisBusOptions {
 
 const GROUP = 'executors';
 const PAGE = 1000;
+/** Longest wait between two reconnection attempts. */
+const MAX_RECONNECT_DELAY_MS = 2_000;
 
 const APPEND_LUA = `
 local seq = tonumber(ARGV[1])
@@ -234,7 +238,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   function connect(role: string, blocking: boolean): Redis {
     const conn = new Redis(url, {
       connectionName: `runcast:${instanceId}:${role}`,
-      retryStrategy: (times) => Math.min(times * 100, 2_000),
+      retryStrategy: (times) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
       // Blocking loops wait through an outage; commands give up after ~20 reconnects.
       maxRetriesPerRequest: blocking ? null : 20,
     });
@@ -257,6 +261,28 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   }
 
   const cmd = defineScripts(connect('cmd', false));
+  /**
+   * Leases cannot be renewed while Redis or the link to it is down, so right after an
+   * outage every running job looks idle. Reaping waits until the Redis server has been
+   * up, and this connection back (after a reconnection), for a lease plus a reconnection
+   * delay: every live executor has renewed by then. Undefined while unknown or down.
+   */
+  const settleMs = leaseMs + MAX_RECONNECT_DELAY_MS;
+  let linkSettledAt: number | undefined;
+  let serverSettledAt: number | undefined;
+  let connectedBefore = false;
+  cmd.on('ready', () => {
+    linkSettledAt = connectedBefore ? Date.now() + settleMs : Date.now();
+    connectedBefore = true;
+    cmd.info('server').then((info) => {
+      const uptime = /uptime_in_seconds:(\d+)/.exec(info);
+      if (uptime) serverSettledAt = Date.now() - Number(uptime[1]) * 1000 + settleMs;
+    }, onError);
+  });
+  cmd.on('close', () => {
+    linkSettledAt = undefined;
+    serverSettledAt = undefined;
+  });
   let subConn: Redis | undefined;
   let eventConn: Redis | undefined;
   let queueConn: Redis | undefined;
@@ -755,6 +781,8 @@ export function createRedisBus(options: RedisBusOptions): Bus {
 
     async reapLostRuns(handler) {
       assertOpen();
+      const now = Date.now();
+      if (linkSettledAt === undefined || serverSettledAt === undefined || now < linkSettledAt || now < serverSettledAt) return 0;
       await ensureGroup();
       let handled = 0;
       let cursor = '0-0';

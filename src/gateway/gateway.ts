@@ -55,12 +55,23 @@ export interface Gateway {
 /** Above this many bytes in the socket's buffer, the connection's queue waits for writes to complete. */
 const WRITE_HIGH_WATER = 256 * 1024;
 
-/** One Buffer per frame, shared by every viewer of it. */
-const frameBuffers = new WeakMap<SealedFrame, Buffer>();
-function bufferOf(frame: SealedFrame): Buffer {
-  let b = frameBuffers.get(frame);
-  if (!b) frameBuffers.set(frame, (b = Buffer.from(frame.text)));
-  return b;
+/** What the gateway derives from a frame, once per frame and shared by every viewer of it. */
+interface WireFrame {
+  buffer: Buffer;
+  /** The event's `time`, ms since the epoch. */
+  time: number;
+}
+const wireFrames = new WeakMap<SealedFrame, WireFrame>();
+/** The frame text begins `{"type":"event","runId":…,"seq":…,"time":"<ISO>"`: no need to parse it all. */
+const TIME_FIELD = /"time":"([^"]+)"/;
+function wireOf(frame: SealedFrame): WireFrame {
+  let w = wireFrames.get(frame);
+  if (!w) {
+    const m = TIME_FIELD.exec(frame.text.slice(0, 512));
+    w = { buffer: Buffer.from(frame.text), time: m ? Date.parse(m[1]!) : Date.now() };
+    wireFrames.set(frame, w);
+  }
+  return w;
 }
 
 export function createGateway(opts: GatewayOptions): Gateway {
@@ -329,10 +340,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }
 
     deliver(frame: SealedFrame, live: boolean) {
-      const buf = bufferOf(frame);
-      this.sendRaw(buf, live);
+      const wire = wireOf(frame);
+      this.sendRaw(wire.buffer, live);
       metrics.eventsSent.inc();
-      metrics.bytesSent.inc(buf.length);
+      metrics.bytesSent.inc(wire.buffer.length);
+      if (live) metrics.deliveryLatency.observe(Math.max(0, Date.now() - wire.time) / 1000);
     }
 
     unsubscribe(runId: RunId) {

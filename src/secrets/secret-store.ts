@@ -100,7 +100,7 @@ function readSecretsFile(path: string): Array<[string, string]> {
     throw new SecretsError('secrets_file_invalid', `SECRETS_FILE ${path} is not valid JSON${where}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    const kind = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed;
+    const kind = kindOf(parsed);
     throw new SecretsError('secrets_file_invalid', `SECRETS_FILE ${path} must hold a JSON object of secret name → string value, not ${kind}`);
   }
   const out: Array<[string, string]> = [];
@@ -115,13 +115,20 @@ function readSecretsFile(path: string): Array<[string, string]> {
       );
     }
     if (typeof value !== 'string') {
-      const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-      throw new SecretsError('secret_not_string', `SECRETS_FILE ${path}: secret "${name}" must be a string, not ${kind}`);
+      throw new SecretsError('secret_not_string', `SECRETS_FILE ${path}: secret "${name}" must be a string, not ${kindOf(value)}`);
     }
     checkLength(name, value, `SECRETS_FILE ${path}`);
     out.push([name, value]);
   }
   return out;
+}
+
+/** What a JSON value is, for a message: never the value itself. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'object' ? 'an object' : `a ${type}`;
 }
 
 function checkLength(name: string, value: string, origin: string): void {

@@ -173,7 +173,8 @@ describe('Redis bus: two instances sharing one Redis', () => {
 
   it('does not reap a job whose instance is alive and renewing its lease', async () => {
     await Promise.all([a.close(), b.close()]);
-    const leaseMs = 150;
+    // Long enough that a loaded 2-core machine still renews in time (renewal every leaseMs/3).
+    const leaseMs = 1500;
     a = makeBus({ keyPrefix, instanceId: 'instance-a', leaseMs });
     b = makeBus({ keyPrefix, instanceId: 'instance-b', leaseMs });
     const release = deferred();

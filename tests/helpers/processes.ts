@@ -5,7 +5,8 @@
  * by a deadline that fails with the output so far; nothing sleeps.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -157,14 +158,21 @@ export interface RedisServer {
   port: number;
   url: string;
   readonly running: boolean;
-  /** Start it (again) and wait until it accepts connections. */
-  start(): Promise<void>;
+  /**
+   * Start it (again) and wait until it accepts connections. `persistent`: with an
+   * append-only file (fsync always) in its own directory, so a restart keeps the data;
+   * otherwise it starts empty.
+   */
+  start(options?: { persistent?: boolean }): Promise<void>;
   /** Kill it (SIGKILL: an abrupt outage) and wait for the exit. */
   stop(): Promise<void>;
+  /** Delete its data directory (after the last stop). */
+  remove(): void;
 }
 
 export async function createRedisServer(): Promise<RedisServer> {
   const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), `runcast-redis-${port}-`));
   let child: Child | undefined;
   const server: RedisServer = {
     port,
@@ -172,13 +180,18 @@ export async function createRedisServer(): Promise<RedisServer> {
     get running() {
       return !!child?.alive;
     },
-    async start() {
+    async start(options = {}) {
       if (child?.alive) return;
-      child = spawnChild(`redis-server:${port}`, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'], { PATH: process.env.PATH ?? '' }, '/tmp');
+      const persistence = options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, '--loglevel', 'notice'];
+      child = spawnChild(`redis-server:${port}`, 'redis-server', args, { PATH: process.env.PATH ?? '' }, dir);
       await child.waitFor(/Ready to accept connections/, 15_000);
     },
     async stop() {
       await child?.stop('SIGKILL');
+    },
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
     },
   };
   return server;

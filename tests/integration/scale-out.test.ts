@@ -8,6 +8,8 @@
  * Which worker executed a run is known exactly: each worker holds a different secret
  * EXECUTOR, and the side-effect workflow sends it to a local HTTP server (the outside
  * world), which also counts how often each run's side effect happened.
+ *
+ * SCALE_OUT_DUMP=<dir> writes every child's output (JSON log lines) there at the end.
  */
 import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -414,6 +416,7 @@ describe('a private Redis that stops and comes back', () => {
 
   afterAll(async () => {
     await redis?.stop();
+    redis?.remove();
   });
 
   async function completes(c: WsTestClient): Promise<void> {
@@ -481,5 +484,27 @@ describe('a private Redis that stops and comes back', () => {
     // Same connection, same processes: the gateway and the worker reconnected on their own.
     await completes(c);
     process.stdout.write(`scale-out: outage of ${downMs} ms; /readyz 200 ${readyMs} ms and a run completed ${Date.now() - upAt} ms after Redis restarted\n`);
+  }, 60_000);
+
+  it('keeps a run in flight across a restart of a persistent Redis: every event once, and not worker_lost', async () => {
+    // Restart with an append-only file: from now on a restart keeps runs and queue.
+    await redis.stop();
+    await redis.start({ persistent: true });
+    await eventually(async () => (await fetch(`${g.url}/readyz`)).status === 200, { label: '/readyz 200', timeoutMs: 20_000 });
+    const c = await client(g);
+    const runId = await startRun(c, { workflow: ticker(40, 100) });
+    await c.next((m) => isEvent(runId)(m) && m.seq >= 5);
+    await redis.stop();
+    const downAt = Date.now();
+    await eventually(async () => (await fetch(`${g.url}/readyz`)).status === 503, { label: '/readyz 503', timeoutMs: 10_000 });
+    expect(await request(c, { type: 'run', workflow: line })).toMatchObject({ type: 'error', code: 'unavailable' });
+    // Down for longer than a lease (each answer above waited for a ping to time out): the worker could not renew it.
+    expect(Date.now() - downAt).toBeGreaterThan(LEASE_MS);
+    await redis.start({ persistent: true });
+    const frames = await c.collect(isEvent(runId), terminal, 30_000);
+    const all = c.frames.filter(isEvent(runId));
+    expectCompleteRun(all);
+    expect(all.at(-1).event).toMatchObject({ kind: 'run.completed', response: { body: { last: 39 } } });
+    expect(frames.length).toBeGreaterThan(0);
   }, 60_000);
 });

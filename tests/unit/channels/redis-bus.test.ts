@@ -88,11 +88,15 @@ describe('createRedisBus', () => {
       await bus.append(frame(runId, 1));
       expect(await admin.pttl(`${keyPrefix}run:${runId}:events`)).toBeGreaterThan(120_000);
       await bus.append({ runId, seq: 2, kind: 'run.completed', text: '{"type":"event"}' });
-      for (const k of ['events', 'meta', 'values']) {
+      for (const k of ['events', 'values']) {
         const ttl = await admin.pttl(`${keyPrefix}run:${runId}:${k}`);
         expect(ttl).toBeGreaterThan(0);
         expect(ttl).toBeLessThanOrEqual(120_000);
       }
+      // The meta stays as long again: a tombstone that answers history_expired.
+      const metaTtl = await admin.pttl(`${keyPrefix}run:${runId}:meta`);
+      expect(metaTtl).toBeGreaterThan(120_000);
+      expect(metaTtl).toBeLessThanOrEqual(240_000);
     });
 
     it('lets expire() shorten the safety-net TTL and later appends leave it alone', async () => {

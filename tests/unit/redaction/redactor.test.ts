@@ -290,7 +290,7 @@ describe('createRedactor', () => {
 
     it('writes an Error as name, message and stack, redacted', () => {
       const err = Object.assign(new Error(`login failed for ${SECRET}`), { code: 'E_AUTH' });
-      const out = redactor.redact({ err }) as { err: Record<string, string> };
+      const out = redactor.redact({ err }) as unknown as { err: Record<string, string> };
       expect(out.err.name).toBe('Error');
       expect(out.err.message).toBe(`login failed for ${REDACTED}`);
       expect(out.err.code).toBe('E_AUTH');
