@@ -77,32 +77,59 @@ function makeEvent(targetBytes: number): unknown {
   return event;
 }
 
-/** Mean nanoseconds per call of `fn`, over about `budgetMs` after a warm-up. */
-function measure(fn: () => unknown, budgetMs: number): number {
-  const warmUntil = performance.now() + budgetMs / 4;
-  while (performance.now() < warmUntil) fn();
+/** Nanoseconds per call of `fn`, over one batch of about `batchMs`. */
+function batch(fn: () => unknown, batchMs: number): number {
   let calls = 0;
   const start = process.hrtime.bigint();
-  const deadline = performance.now() + budgetMs;
-  while (performance.now() < deadline) {
-    for (let i = 0; i < 16; i += 1) fn();
-    calls += 16;
-  }
+  const deadline = performance.now() + batchMs;
+  do {
+    for (let i = 0; i < 8; i += 1) fn();
+    calls += 8;
+  } while (performance.now() < deadline);
   return Number(process.hrtime.bigint() - start) / calls;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /**
- * Measures, for events of ~1 KiB and ~16 KiB: redaction µs per KiB, JSON.stringify
- * µs per KiB and their ratio; and the time to build the matcher for 10 secrets.
- * `quick` shortens every measurement (about 2 s in all instead of about 8 s).
+ * Alternating batches of `fn` and of `baseline`: medians of each and of the ratio of
+ * neighbouring batches, so a busy machine slows both sides of each ratio alike.
+ */
+function compare(fn: () => unknown, baseline: () => unknown, rounds: number, batchMs: number): { ns: number; baselineNs: number; ratio: number } {
+  batch(fn, batchMs);
+  batch(baseline, batchMs);
+  const ns: number[] = [];
+  const baseNs: number[] = [];
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r += 1) {
+    const b = batch(baseline, batchMs);
+    const f = batch(fn, batchMs);
+    baseNs.push(b);
+    ns.push(f);
+    ratios.push(f / b);
+  }
+  return { ns: median(ns), baselineNs: median(baseNs), ratio: median(ratios) };
+}
+
+/**
+ * Measures, for events of ~1 KiB and ~16 KiB: `redact()` µs per KiB, `JSON.stringify`
+ * µs per KiB and their ratio (median of alternating batches), and the ratio for
+ * redacting the serialised line instead (`redactText(JSON.stringify(event))`, the
+ * logger-style path); and the time to build a redactor for 10 secrets.
+ * `quick` takes about 1 s, a full run about 4 s.
  */
 export async function benchRedaction(opts: { quick: boolean }): Promise<Record<string, number>> {
-  const budgetMs = opts.quick ? 150 : 600;
+  const rounds = opts.quick ? 9 : 31;
+  const batchMs = opts.quick ? 10 : 25;
   const results: Record<string, number> = {};
   const redactor = createRedactor({ secrets: SECRETS });
 
-  const buildNs = measure(() => createRedactor({ secrets: SECRETS }), budgetMs);
-  results['redaction.build10SecretsMs'] = round(buildNs / 1e6);
+  const build = compare(() => createRedactor({ secrets: SECRETS }), () => undefined, opts.quick ? 3 : 9, batchMs * 2);
+  results['redaction.build10SecretsMs'] = round(build.ns / 1e6);
 
   for (const [label, bytes] of [['1KiB', 1024], ['16KiB', 16 * 1024]] as const) {
     const event = makeEvent(bytes);
@@ -110,13 +137,13 @@ export async function benchRedaction(opts: { quick: boolean }): Promise<Record<s
     const redacted = JSON.stringify(redactor.redact(event));
     if (redacted.includes(SECRETS[0] as string)) throw new Error('bench: the planted secret was not redacted');
 
-    const stringifyNs = measure(() => JSON.stringify(event), budgetMs);
-    const redactNs = measure(() => redactor.redact(event), budgetMs);
-    const textNs = measure(() => redactor.redactText(JSON.stringify(event)), budgetMs);
-    results[`redaction.${label}.redactUsPerKiB`] = round(redactNs / 1e3 / kib);
-    results[`redaction.${label}.stringifyUsPerKiB`] = round(stringifyNs / 1e3 / kib);
-    results[`redaction.${label}.ratioToStringify`] = round(redactNs / stringifyNs);
-    results[`redaction.${label}.stringifyThenRedactTextRatio`] = round(textNs / stringifyNs);
+    const stringify = (): string => JSON.stringify(event);
+    const structured = compare(() => redactor.redact(event), stringify, rounds, batchMs);
+    const text = compare(() => redactor.redactText(JSON.stringify(event)), stringify, rounds, batchMs);
+    results[`redaction.${label}.redactUsPerKiB`] = round(structured.ns / 1e3 / kib);
+    results[`redaction.${label}.stringifyUsPerKiB`] = round(structured.baselineNs / 1e3 / kib);
+    results[`redaction.${label}.ratioToStringify`] = round(structured.ratio);
+    results[`redaction.${label}.stringifyThenRedactTextRatio`] = round(text.ratio);
   }
   return results;
 }

@@ -219,3 +219,23 @@ describe('the database survives a restart', () => {
     }
   });
 });
+
+describe('MAX_HTTP_BODY_BYTES', () => {
+  it('takes a body of exactly the limit and refuses one byte more', async () => {
+    const server = await startTestServer({ env: { MAX_HTTP_BODY_BYTES: '2048' } });
+    try {
+      const token = await server.token();
+      const body = (n: number) => {
+        const base = JSON.stringify({ workflowId: 'nope', input: { body: '' } });
+        return JSON.stringify({ workflowId: 'nope', input: { body: 'x'.repeat(n - base.length) } });
+      };
+      const at = await post(server, '/v1/runs', body(2048), token);
+      expect(at.status).toBe(404); // read and parsed: the workflow does not exist
+      const over = await post(server, '/v1/runs', body(2049), token);
+      expect(over.status).toBe(400);
+      expect(over.body.error.message).toMatch(/larger than 2048 bytes/);
+    } finally {
+      await server.close();
+    }
+  });
+});
