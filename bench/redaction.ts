@@ -120,7 +120,7 @@ function compare(fn: () => unknown, baseline: () => unknown, rounds: number, bat
  * µs per KiB and their ratio (median of alternating batches), and the ratio for
  * redacting the serialised line instead (`redactText(JSON.stringify(event))`, the
  * logger-style path); and the time to build a redactor for 10 secrets.
- * `quick` takes about 1 s, a full run about 4 s.
+ * `quick` takes about 1.5 s, a full run about 8 s.
  */
 export async function benchRedaction(opts: { quick: boolean }): Promise<Record<string, number>> {
   const rounds = opts.quick ? 9 : 31;
