@@ -322,6 +322,7 @@ const handlers = {
     const doneAt = new Float64Array(conns.length).fill(NaN);
     const failures: string[] = [];
     let events = 0;
+    const runIds: (string | undefined)[] = [];
     const sentAt = wallNow();
     await Promise.all(
       conns.map(
@@ -348,7 +349,8 @@ const handlers = {
             const id = `run-${c.index}`;
             reply(c, id, args.timeoutMs).then(
               (m) => {
-                if (m.type !== 'ack') {
+                if (m.type === 'ack') runIds[i] = String(m.runId);
+                else {
                   failures.push(`run refused: ${JSON.stringify(m).slice(0, 200)}`);
                   finish();
                 }
@@ -358,6 +360,17 @@ const handlers = {
             c.send(JSON.stringify({ type: 'run', id, workflowId: args.workflowId, input: args.input }));
           }),
       ),
+    );
+    // Release the subscriptions of ended runs (a connection may hold MAX_SUBSCRIPTIONS), untimed.
+    await Promise.all(
+      conns.map((c, i) => {
+        const runId = runIds[i];
+        if (runId === undefined || c.closed) return undefined;
+        const id = `unsub-${c.index}`;
+        const r = reply(c, id).catch(() => undefined);
+        c.send(JSON.stringify({ type: 'unsubscribe', id, runId }));
+        return r;
+      }),
     );
     return { sentAt, doneAt, events, latencies: latencies.toArray(), failures };
   },

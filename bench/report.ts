@@ -36,7 +36,7 @@ const atMost = (n: number, t: number) => (Number.isFinite(n) ? n <= t : false);
 
 export function buildRows(r: Results): Row[] {
   const rows: Row[] = [];
-  const err = (scenario: string, e: { error: string }) => rows.push({ scenario, metric: `FAILED: ${e.error.split('\n')[0]}` });
+  const err = (scenario: string, e: { error: string }) => rows.push({ scenario, metric: `FAILED: ${e.error.split('\n')[0]!.slice(0, 90)} (see the JSON)` });
 
   if (r.fanOut) {
     if (failed(r.fanOut)) err('1 fan-out', r.fanOut);
@@ -48,6 +48,9 @@ export function buildRows(r: Results): Row[] {
         rows.push({ scenario: s, metric: 'latency p50 (ms)', runcast: c.runcast.p50, ws: c.ws.p50, socketio: c.socketio.p50, ratio: `${x(c.ratios.p50VsWs)} ws` });
         rows.push({ scenario: s, metric: 'latency p99 (ms)', runcast: c.runcast.p99, ws: c.ws.p99, socketio: c.socketio.p99, ratio: `${x(c.ratios.p99VsWs)} ws`, target: '≤ 1.5× ws', ok: atMost(c.ratios.p99VsWs, 1.5) });
         rows.push({ scenario: s, metric: 'server CPU µs per delivered event', runcast: c.runcast.cpuUsPerDelivered, ws: c.ws.cpuUsPerDelivered, socketio: c.socketio.cpuUsPerDelivered, ratio: `${x(c.ratios.cpuPerEventVsWs)} ws, ${x(c.ratios.cpuPerEventVsSocketIo)} Socket.IO` });
+        if (c.runcast.joinMs !== undefined) rows.push({ scenario: s, metric: 'viewers joining: subscribe until presence settles (ms)', runcast: c.runcast.joinMs });
+        if (c.runcast.othersPct !== undefined)
+          rows.push({ scenario: s, metric: 'machine busy % (of it, other processes %)', runcast: `${c.runcast.machineBusyPct} (${c.runcast.othersPct})`, ws: `${c.ws.machineBusyPct} (${c.ws.othersPct})`, socketio: `${c.socketio.machineBusyPct} (${c.socketio.othersPct})` });
         rows.push({ scenario: s, metric: 'client CPU µs per delivered event', runcast: c.runcast.clientCpuUsPerDelivered, ws: c.ws.clientCpuUsPerDelivered, socketio: c.socketio.clientCpuUsPerDelivered });
         const incomplete = (['runcast', 'ws', 'socketio'] as const).filter((k) => !c[k].complete);
         if (incomplete.length) rows.push({ scenario: s, metric: `INCOMPLETE delivery: ${incomplete.join(', ')}` });
@@ -63,6 +66,7 @@ export function buildRows(r: Results): Row[] {
         rows.push({ scenario: s, metric: 'events/s', runcast: p.eventsPerSec });
         rows.push({ scenario: s, metric: 'event latency p99 (ms)', runcast: p.latencyP99 });
         rows.push({ scenario: s, metric: 'server CPU ms per run', runcast: p.cpuMsPerRun });
+        if (p.othersPct !== undefined) rows.push({ scenario: s, metric: 'machine busy % (of it, other processes %)', runcast: `${p.machineBusyPct} (${p.othersPct})` });
         if (p.completed !== p.runs || p.failures.length) rows.push({ scenario: s, metric: `INCOMPLETE: ${p.completed}/${p.runs} (${p.failures[0] ?? ''})` });
       }
       const g = r.concurrency.growth;

@@ -131,7 +131,8 @@ async function main(): Promise<void> {
 
   console.log(renderText(rows));
   const fan = results.fanOut;
-  if (fan && !('error' in fan) && fan.profile) console.log(`\n${formatProfile(fan.profile)}\n(profile file: ${fan.profile.file})`);
+  if (fan && !('error' in fan) && fan.profile) console.log(`\nruncast, ${formatProfile(fan.profile)}\n(profile file: ${fan.profile.file})`);
+  if (fan && !('error' in fan) && fan.profileWs) console.log(`\nbare ws, ${formatProfile(fan.profileWs)}\n(profile file: ${fan.profileWs.file})`);
   console.log(`\nwritten: ${path.relative(process.cwd(), base)}.json and .md (${elapsedS} s)`);
   if (rows.some((r) => r.metric.startsWith('FAILED'))) process.exitCode = 1;
 }

@@ -12,6 +12,11 @@ try {
   }
   throw err;
 }
+// `runcast run --json | head -1`: a closed pipe ends the command quietly.
+process.stdout.on('error', (err) => {
+  if (err && err.code === 'EPIPE') process.exit(process.exitCode || 0);
+  throw err;
+});
 cli.main(process.argv).then(
   (code) => { if (typeof code === 'number') process.exitCode = code; },
   (err) => { console.error(err && err.message ? err.message : err); process.exitCode = 2; },

@@ -9,6 +9,7 @@ import type { RunsResult } from '../client-worker';
 import { closeEverywhere, openEverywhere, quietEverywhere, runcastEnv, startServerProcess, type BenchContext } from '../harness';
 import { percentile, ratio, round, summarise } from '../stats';
 import { orderInput, orderWorkflow } from '../workflows';
+import { cpuSnapshot, machineLoad } from '../machine';
 
 export interface ConcurrencyPoint {
   runs: number;
@@ -23,6 +24,9 @@ export interface ConcurrencyPoint {
   runP99Ms: number;
   /** Server CPU time per run (all threads: executor, sandbox workers, gateway). */
   cpuMsPerRun: number;
+  /** The machine during the batch: all cores busy %, and the share of processes other than the bench's. */
+  machineBusyPct?: number;
+  othersPct?: number;
   failures: string[];
 }
 
@@ -53,10 +57,14 @@ export async function concurrencyScenario(ctx: BenchContext): Promise<Concurrenc
       await quietEverywhere(opened.used);
       await server.proc.call('settle', { timeoutMs: 30_000 });
       await server.proc.call('cpu');
+      await Promise.all(ctx.clients.map((c) => c.call('cpu')));
+      const before = cpuSnapshot();
       const parts = await Promise.all(
         opened.used.map((c) => c.call<RunsResult>('runs', { workflowId: 'order', input: orderInput, timeoutMs: 280_000 }, 300_000)),
       );
       const { ms: cpuMs } = await server.proc.call<{ ms: number }>('cpu');
+      const clientMs = (await Promise.all(ctx.clients.map((c) => c.call<{ ms: number }>('cpu')))).reduce((a, r) => a + r.ms, 0);
+      const load = machineLoad(before, cpuSnapshot(), cpuMs + clientMs);
       await closeEverywhere(ctx);
 
       const sentAt = Math.min(...parts.map((p) => p.sentAt));
@@ -77,6 +85,7 @@ export async function concurrencyScenario(ctx: BenchContext): Promise<Concurrenc
         runP50Ms: round(percentile(durations, 0.5)),
         runP99Ms: round(percentile(durations, 0.99)),
         cpuMsPerRun: round(cpuMs / n),
+        ...(load ?? {}),
         failures: [...new Set(parts.flatMap((p) => p.failures))].slice(0, 5),
       });
     }

@@ -33,6 +33,7 @@ import { median, ratio, round, summarise } from '../stats';
 import { wallNow } from '../samples';
 import { fanOutFramesAfterPause, fanOutWorkflow } from '../workflows';
 import { summariseProfile, type ProfileSummary } from '../profile';
+import { cpuSnapshot, machineLoad, type MachineLoad } from '../machine';
 
 export interface FanOutConfig {
   viewers: number;
@@ -60,6 +61,9 @@ export interface TrialResult {
   closeCodes: number[];
   /** runcast: subscribing the viewers until the presence messages died down. */
   joinMs?: number;
+  /** The machine during the window: all cores busy %, and the share used by other processes than the bench's. */
+  machineBusyPct?: number;
+  othersPct?: number;
 }
 
 export interface FanOutResult {
@@ -85,6 +89,8 @@ export interface FanOutResult {
 export interface FanOutScenarioResult {
   configs: FanOutResult[];
   profile?: ProfileSummary & { file: string; viewers: number };
+  /** The bare `ws` baseline under the same profiler, for comparison. */
+  profileWs?: ProfileSummary & { file: string; viewers: number };
 }
 
 function configs(quick: boolean): FanOutConfig[] {
@@ -100,7 +106,7 @@ function configs(quick: boolean): FanOutConfig[] {
       ];
 }
 
-function trialResult(parts: CollectResult[], cpuMs: number, clientCpuMs: number, joinMs?: number): TrialResult {
+function trialResult(parts: CollectResult[], cpuMs: number, clientCpuMs: number, load: MachineLoad | undefined, joinMs?: number): TrialResult {
   const m = mergeCollected(parts);
   const lat = summarise(m.latencies);
   const durationMs = m.lastReceivedAt - m.firstSentAt;
@@ -120,6 +126,7 @@ function trialResult(parts: CollectResult[], cpuMs: number, clientCpuMs: number,
     clientCpuUsPerDelivered: round((clientCpuMs * 1000) / Math.max(1, m.received)),
     closeCodes: m.closeCodes,
     ...(joinMs !== undefined ? { joinMs: round(joinMs) } : {}),
+    ...(load ?? {}),
   };
 }
 
@@ -142,6 +149,9 @@ function medianTrial(trials: TrialResult[]): TrialResult {
     clientCpuUsPerDelivered: pick('clientCpuUsPerDelivered'),
     closeCodes: [...new Set(trials.flatMap((t) => t.closeCodes))],
     ...(joins.length ? { joinMs: round(median(joins)) } : {}),
+    ...(trials.every((t) => t.othersPct !== undefined)
+      ? { machineBusyPct: round(median(trials.map((t) => t.machineBusyPct!))), othersPct: round(median(trials.map((t) => t.othersPct!))) }
+      : {}),
   };
 }
 
@@ -204,18 +214,20 @@ export async function fanOutScenario(ctx: BenchContext): Promise<FanOutScenarioR
         await Promise.all(opened.used.map((c) => c.call('arm', { minSeq: pausedSeq, expect })));
         await servers.runcast.proc.call('cpu');
         await clientCpu();
+        const before = cpuSnapshot();
         if (profileFile) await servers.runcast.proc.call('profileStart');
         const collecting = opened.used.map((c) => c.call<CollectResult>('collect', { timeoutMs: collectTimeoutMs }, collectTimeoutMs + 10_000));
         await control.continueRun(runId);
         const parts = await Promise.all(collecting);
         const { ms } = await servers.runcast.proc.call<{ ms: number }>('cpu');
         const clientMs = await clientCpu();
+        const load = machineLoad(before, cpuSnapshot(), ms + clientMs);
         if (profileFile) await servers.runcast.proc.call('profileStop', { file: profileFile });
         await closeEverywhere(ctx);
-        return trialResult(parts, ms, clientMs, joinMs);
+        return trialResult(parts, ms, clientMs, load, joinMs);
       };
 
-      const baselineTrial = async (kind: 'ws' | 'socketio'): Promise<TrialResult> => {
+      const baselineTrial = async (kind: 'ws' | 'socketio', profileFile?: string): Promise<TrialResult> => {
         const srv = servers[kind];
         const opened = await openEverywhere(ctx, cfg.viewers, { kind, url: srv.url });
         if (opened.failed) throw new Error(`fan-out: ${opened.failed} ${kind} clients could not connect: ${opened.firstError}`);
@@ -224,13 +236,17 @@ export async function fanOutScenario(ctx: BenchContext): Promise<FanOutScenarioR
         await Promise.all(opened.used.map((c) => c.call('arm', { minSeq: rec.pausedSeq, expect })));
         await srv.proc.call('cpu');
         await clientCpu();
+        const before = cpuSnapshot();
+        if (profileFile) await srv.proc.call('profileStart');
         const collecting = opened.used.map((c) => c.call<CollectResult>('collect', { timeoutMs: collectTimeoutMs }, collectTimeoutMs + 10_000));
         await srv.proc.call('replay', { file: recFile }, collectTimeoutMs);
         const parts = await Promise.all(collecting);
         const { ms } = await srv.proc.call<{ ms: number }>('cpu');
         const clientMs = await clientCpu();
+        const load = machineLoad(before, cpuSnapshot(), ms + clientMs);
+        if (profileFile) await srv.proc.call('profileStop', { file: profileFile });
         await closeEverywhere(ctx);
-        return trialResult(parts, ms, clientMs);
+        return trialResult(parts, ms, clientMs, load);
       };
 
       for (let r = 0; r < repeats; r++) {
@@ -268,12 +284,15 @@ export async function fanOutScenario(ctx: BenchContext): Promise<FanOutScenarioR
         raw,
       });
 
-      // One more runcast trial under the CPU profiler, at the largest fan-out (not counted above).
+      // One more trial of runcast and of bare ws under the CPU profiler, at the largest fan-out (not counted above).
       if (ctx.profile && cfg === list[list.length - 1]) {
         const file = path.join(ctx.resultsDir, `fanout-v${cfg.viewers}-${ctx.date}.cpuprofile`);
-        ctx.log(`fan-out: profiling runcast with ${cfg.viewers} viewers -> ${file}`);
+        const wsFile = path.join(ctx.resultsDir, `fanout-v${cfg.viewers}-ws-${ctx.date}.cpuprofile`);
+        ctx.log(`fan-out: profiling runcast and bare ws with ${cfg.viewers} viewers -> ${file}, ${wsFile}`);
         await runcastTrial(file);
+        await baselineTrial('ws', wsFile);
         out.profile = { file: path.relative(process.cwd(), file), viewers: cfg.viewers, ...summariseProfile(file) };
+        out.profileWs = { file: path.relative(process.cwd(), wsFile), viewers: cfg.viewers, ...summariseProfile(wsFile) };
       }
     }
   } finally {

@@ -119,7 +119,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
      * when the LIVE frames waiting for it pass SLOW_CONSUMER_BYTES (history it is
      * replaying does not count: that is kept anyway).
      */
-    readonly queue: { data: string | Buffer; bytes: number; live: boolean }[] = [];
+    queue: { data: string | Buffer; bytes: number; live: boolean }[] = [];
+    /** Index of the next item to write (shift() would make a long replay quadratic). */
+    head = 0;
     liveQueued = 0;
     writing = false;
 
@@ -138,8 +140,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
     pump() {
       if (this.writing) return;
-      while (this.queue.length && !this.closed && this.socket.open) {
-        const item = this.queue.shift()!;
+      while (this.head < this.queue.length && !this.closed && this.socket.open) {
+        const item = this.queue[this.head++]!;
+        if (this.head === this.queue.length) (this.queue = []), (this.head = 0);
+        else if (this.head >= 1024 && this.head * 2 >= this.queue.length) (this.queue = this.queue.slice(this.head)), (this.head = 0);
         if (item.live) this.liveQueued -= item.bytes;
         if (this.socket.bufferedAmount + item.bytes > WRITE_HIGH_WATER) {
           // Hand this one over and wait until it is written before sending more.
@@ -164,7 +168,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
     close(code: number, reason: string) {
       if (this.closed) return;
-      this.queue.length = 0;
+      this.queue = [];
+      this.head = 0;
       this.socket.close(code, reason);
       this.cleanup();
     }
@@ -261,7 +266,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
           return this.send({ type: 'pong', id: msg.id });
         case 'run': {
           this.need('runs:execute');
-          if (draining || !(await opts.ready())) throw new RuncastError('unavailable', 'this instance takes no new runs right now; try another');
+          if (draining) throw new RuncastError('unavailable', 'this instance is shutting down and takes no new runs: reconnect to another instance');
+          if (!(await opts.ready())) throw new RuncastError('unavailable', 'no new runs right now: the bus (Redis) is unreachable; try again shortly');
           if (this.subs.size >= opts.maxSubscriptions)
             throw new RuncastError('too_many_subscriptions', `at most ${opts.maxSubscriptions} subscriptions per connection`);
           const runId = await runs.start({

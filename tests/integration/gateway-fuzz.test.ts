@@ -34,6 +34,12 @@ const frameArb: fc.Arbitrary<string | Buffer> = fc.oneof(
 
 const isAnswer = (m: any) => m.type === 'error' || m.type === 'ack' || m.type === 'pong';
 
+const gc = (globalThis as { gc?: () => void }).gc;
+function heapAfterGc(): number {
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
 describe('arbitrary frames against a live server', () => {
   let server: TestServer;
   let c: WsTestClient;
@@ -64,7 +70,7 @@ describe('arbitrary frames against a live server', () => {
         const answer = await c.next(isAnswer);
         expect(['error', 'ack', 'pong']).toContain(answer.type);
         if (answer.type === 'error') expect(typeof answer.code).toBe('string');
-        if (sent % 2000 === 0) heap.push(process.memoryUsage().heapUsed);
+        if (sent % 2000 === 0) heap.push(heapAfterGc());
       }),
       { numRuns: 10_000 },
     );
@@ -76,6 +82,9 @@ describe('arbitrary frames against a live server', () => {
     expect(server.logs()).not.toMatch(/"level":"error"/);
     expect(await metric('runcast_ws_connections')).toBe(1);
     expect(await metric('runcast_ws_subscriptions')).toBe(0);
-    expect(heap.at(-1)! - heap[0]!).toBeLessThan(64 * 1024 * 1024);
+    // From the first to the last sample (8,000 frames apart), after a full GC (npm test
+    // — measured: about 1.1 MB per 2,000 frames, the test client keeping every answer;
+    // runs jest with --expose-gc; without it the bound allows for garbage not yet collected).
+    expect(heap.at(-1)! - heap[0]!).toBeLessThan(gc ? 8 * 1024 * 1024 : 256 * 1024 * 1024);
   }, 180_000);
 });
