@@ -99,9 +99,9 @@ async function startCore(config: Config, options: StartOptions, consume: boolean
     onRunEnded: (summary) => logger.info('run ended', summary),
   });
   const stopConsuming = consume
-    ? await bus.consume(async (job) => {
+    ? await bus.consume(async (job, leaseLost) => {
         try {
-          await runs.executeJob(job);
+          await runs.executeJob(job, leaseLost);
         } catch (err) {
           onError(`run ${job.runId} failed to execute`, err);
         }

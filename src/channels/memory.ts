@@ -39,6 +39,7 @@ interface Listener {
 }
 
 type JobHandler = (job: RunJob) => Promise<void>;
+const NEVER_LOST = new AbortController().signal;
 
 /**
  * Create the in-memory bus.
@@ -250,7 +251,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
 
     async consume(handler) {
       assertOpen();
-      const own: JobHandler = (job) => handler(job);
+      // One process: a lease can never be lost.
+      const own: JobHandler = (job) => handler(job, NEVER_LOST);
       consumers.push(own);
       while (waitingJobs.length > 0) dispatch(waitingJobs.shift()!);
       return async () => {

@@ -130,15 +130,16 @@ return total
 
 /** Renew the lease of the given pending entries, only those this consumer still owns. */
 const HEARTBEAT_LUA = `
-local n = 0
+local lost = {}
 for i = 3, #ARGV do
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
   if #p > 0 then
     redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
-    n = n + 1
+  else
+    lost[#lost + 1] = ARGV[i]
   end
 end
-return n
+return lost
 `;
 
 type Scripted = Redis & {
@@ -148,11 +149,12 @@ type Scripted = Redis & {
   ): Promise<number>;
   rcUpdate(meta: string, ...fieldsAndValues: string[]): Promise<number>;
   rcPresence(key: string, instanceId: string, delta: number, ttlMs: number, channel: string, runId: string): Promise<number>;
-  rcHeartbeat(queue: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
+  /** Renews the leases; returns the ids whose lease this consumer no longer holds. */
+  rcHeartbeat(queue: string, group: string, consumer: string, ...ids: string[]): Promise<string[]>;
 };
 
 type StreamEntry = [id: string, fields: string[]];
-type JobHandler = (job: RunJob) => Promise<void>;
+type JobHandler = (job: RunJob, leaseLost: AbortSignal) => Promise<void>;
 
 interface LiveSubscriber {
   last: number;
@@ -489,6 +491,8 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   const consumers: JobHandler[] = [];
   let nextConsumer = 0;
   const inflight = new Map<string, RunJob>();
+  /** Aborted when this instance lost the lease of a job it is running. */
+  const leases = new Map<string, AbortController>();
   const unacked = new Set<string>();
   let queueLoopActive = false;
   let queueLoop: Promise<void> | undefined;
@@ -514,8 +518,11 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     heartbeat = setInterval(() => {
       const ids = [...inflight.keys()];
       if (ids.length === 0) return;
-      cmd.rcHeartbeat(keys.queue, GROUP, instanceId, ...ids).then((renewed) => {
-        if (renewed < ids.length) onError(new RuncastError('internal', `lost the lease of ${ids.length - renewed} job(s)`));
+      cmd.rcHeartbeat(keys.queue, GROUP, instanceId, ...ids).then((lost) => {
+        if (lost.length === 0) return;
+        onError(new RuncastError('internal', `lost the lease of ${lost.length} job(s): stopping them`));
+        // Another instance has ended (or will end) these runs with worker_lost: stop ours.
+        for (const id of lost) leases.get(id)?.abort(new RuncastError('internal', 'lease lost'));
       }, onError);
     }, Math.max(10, Math.floor(leaseMs / 3)));
     heartbeat.unref();
@@ -523,6 +530,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
 
   function finish(id: string): void {
     inflight.delete(id);
+    leases.delete(id);
     if (inflight.size === 0 && heartbeat) {
       clearInterval(heartbeat);
       heartbeat = undefined;
@@ -573,9 +581,11 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     }
     const handler = consumers[nextConsumer++ % consumers.length]!;
     inflight.set(id, job);
+    const lease = new AbortController();
+    leases.set(id, lease);
     startHeartbeat();
     void Promise.resolve()
-      .then(() => handler(job))
+      .then(() => handler(job, lease.signal))
       .catch(onError)
       .finally(() => finish(id));
   }
@@ -767,7 +777,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
 
     async consume(handler) {
       assertOpen();
-      const own: JobHandler = (job) => handler(job);
+      const own: JobHandler = (job, leaseLost) => handler(job, leaseLost);
       consumers.push(own);
       if (!queueLoopActive) {
         queueLoopActive = true;

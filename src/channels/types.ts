@@ -101,8 +101,10 @@ export interface Bus {
    * resolved; jobs already handed over keep running). Jobs are handled concurrently.
    * The handler's promise should settle when the run has ended: while it is pending the
    * job's lease is renewed (Redis), so other instances do not treat the run as lost.
+   * `leaseLost` is aborted when this instance lost the job's lease (it was cut off from
+   * Redis long enough for another instance to end the run): the handler must stop the run.
    */
-  consume(handler: (job: RunJob) => Promise<void>): Promise<() => Promise<void>>;
+  consume(handler: (job: RunJob, leaseLost: AbortSignal) => Promise<void>): Promise<() => Promise<void>>;
   /**
    * Optional (scale-out buses only). Take over jobs whose executor stopped renewing its
    * lease (a crashed instance) and hand each to handler, which ends the run (typically a

@@ -55,8 +55,11 @@ export interface RunService {
   start(req: StartRequest): Promise<RunId>;
   /** Standard execution: run here and resolve with the outcome (the real response). */
   execute(req: StartRequest & { deployedWorkflow?: CompiledWorkflow; deployedWorkspace?: string }): Promise<{ runId: RunId; outcome: RunOutcome }>;
-  /** Execute a job taken from the queue (what an executor worker does). */
-  executeJob(job: RunJob): Promise<RunOutcome>;
+  /**
+   * Execute a job taken from the queue (what an executor worker does). When `leaseLost`
+   * aborts (this worker was cut off and the run declared lost), the run is stopped.
+   */
+  executeJob(job: RunJob, leaseLost?: AbortSignal): Promise<RunOutcome>;
   /**
    * End a run whose executor died (its lease ran out): `run.failed` with `worker_lost`,
    * naming the node that was running and the nodes that never ran. Never re-executes
@@ -142,8 +145,9 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
     await bus.createRun(meta);
   };
 
-  const run = (runId: RunId, wf: CompiledWorkflow, request: RunRequest, breakpoints: string[], startedBy: string): Promise<RunOutcome> => {
+  const run = (runId: RunId, wf: CompiledWorkflow, request: RunRequest, breakpoints: string[], startedBy: string, leaseLost?: AbortSignal): Promise<RunOutcome> => {
     const abort = new AbortController();
+    leaseLost?.addEventListener('abort', () => abort.abort(new Cancellation('system:lease-lost')), { once: true });
     const early = earlyCancels.get(runId);
     if (early !== undefined) {
       earlyCancels.delete(runId);
@@ -221,7 +225,7 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
       const outcome = await run(runId, wf, requestFor(wf, req.input), req.breakpoints ?? [], req.caller.user);
       return { runId, outcome };
     },
-    async executeJob(job) {
+    async executeJob(job, leaseLost) {
       const result = await validateWorkflow(job.workflow, registry);
       if (!result.ok) {
         // Validated when accepted; a definition refused here means the executor's node types differ.
@@ -234,7 +238,7 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
         await publisher.flushed();
         return { status: 'failed', error: { code: 'internal', message, nodeId: null } };
       }
-      return run(job.runId, result.workflow, requestFor(result.workflow, job.input), job.breakpoints, job.startedBy);
+      return run(job.runId, result.workflow, requestFor(result.workflow, job.input), job.breakpoints, job.startedBy, leaseLost);
     },
     async failLostRun(job) {
       const meta = await bus.getRun(job.runId);

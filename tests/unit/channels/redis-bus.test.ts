@@ -271,3 +271,29 @@ describe('createRedisBus', () => {
     });
   });
 });
+
+describe('createRedisBus › leases', () => {
+  it('tells a running job that its lease was lost (the run was taken over)', async () => {
+    const keyPrefix = `${runPrefix}lease:`;
+    const bus = open({ keyPrefix, leaseMs: 300 });
+    const started = deferred<AbortSignal>();
+    const lost = deferred();
+    const release = deferred();
+    await bus.consume(async (_job, leaseLost) => {
+      leaseLost.addEventListener('abort', () => lost.resolve());
+      started.resolve(leaseLost);
+      await release.promise;
+    });
+    await bus.enqueue(job(newRunId()));
+    const signal = await started.promise;
+    expect(signal.aborted).toBe(false);
+    // Another instance claims the entry (what reaping a lost run does).
+    const pending = (await admin.xpending(`${keyPrefix}queue`, 'executors', '-', '+', 10)) as [string, string, number, number][];
+    expect(pending).toHaveLength(1);
+    await admin.xclaim(`${keyPrefix}queue`, 'executors', 'another-instance', 0, pending[0]![0]);
+    await lost.promise;
+    expect(signal.aborted).toBe(true);
+    release.resolve();
+  });
+});
+
