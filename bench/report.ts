@@ -48,6 +48,7 @@ export function buildRows(r: Results): Row[] {
         rows.push({ scenario: s, metric: 'latency p50 (ms)', runcast: c.runcast.p50, ws: c.ws.p50, socketio: c.socketio.p50, ratio: `${x(c.ratios.p50VsWs)} ws` });
         rows.push({ scenario: s, metric: 'latency p99 (ms)', runcast: c.runcast.p99, ws: c.ws.p99, socketio: c.socketio.p99, ratio: `${x(c.ratios.p99VsWs)} ws`, target: '≤ 1.5× ws', ok: atMost(c.ratios.p99VsWs, 1.5) });
         rows.push({ scenario: s, metric: 'server CPU µs per delivered event', runcast: c.runcast.cpuUsPerDelivered, ws: c.ws.cpuUsPerDelivered, socketio: c.socketio.cpuUsPerDelivered, ratio: `${x(c.ratios.cpuPerEventVsWs)} ws, ${x(c.ratios.cpuPerEventVsSocketIo)} Socket.IO` });
+        rows.push({ scenario: s, metric: `producer: first to last event time (ms; 1-viewer recording ${c.recordedSenderMs})`, runcast: c.runcast.senderMs, ws: c.ws.senderMs, socketio: c.socketio.senderMs });
         if (c.runcast.joinMs !== undefined) rows.push({ scenario: s, metric: 'viewers joining: subscribe until presence settles (ms)', runcast: c.runcast.joinMs });
         if (c.runcast.othersPct !== undefined)
           rows.push({ scenario: s, metric: 'machine busy % (of it, other processes %)', runcast: `${c.runcast.machineBusyPct} (${c.runcast.othersPct})`, ws: `${c.ws.machineBusyPct} (${c.ws.othersPct})`, socketio: `${c.socketio.machineBusyPct} (${c.socketio.othersPct})` });
@@ -84,9 +85,10 @@ export function buildRows(r: Results): Row[] {
     else {
       const c = r.connections;
       const s = `3 connections, ${c.connections} idle`;
-      rows.push({ scenario: s, metric: 'RSS bytes per connection', runcast: c.runcast.rssBytesPerConn, ws: c.ws.rssBytesPerConn, ratio: `${x(c.ratios.rssPerConnVsWs)} ws`, target: '≤ 1.5× ws', ok: atMost(c.ratios.rssPerConnVsWs, 1.5) });
-      rows.push({ scenario: s, metric: 'JS heap bytes per connection', runcast: c.runcast.heapBytesPerConn, ws: c.ws.heapBytesPerConn, ratio: `${x(c.ratios.heapPerConnVsWs)} ws`, target: '≤ 1.5× ws', ok: atMost(c.ratios.heapPerConnVsWs, 1.5) });
+      rows.push({ scenario: s, metric: 'RSS bytes per connection (slope N/2 → N)', runcast: c.runcast.rssBytesPerConn, ws: c.ws.rssBytesPerConn, ratio: `${x(c.ratios.rssPerConnVsWs)} ws`, target: '≤ 1.5× ws', ok: atMost(c.ratios.rssPerConnVsWs, 1.5) });
+      rows.push({ scenario: s, metric: 'JS heap bytes per connection (slope N/2 → N)', runcast: c.runcast.heapBytesPerConn, ws: c.ws.heapBytesPerConn, ratio: `${x(c.ratios.heapPerConnVsWs)} ws`, target: '≤ 1.5× ws', ok: atMost(c.ratios.heapPerConnVsWs, 1.5) });
       rows.push({ scenario: s, metric: 'time to accept all (ms)', runcast: c.runcast.acceptMs, ws: c.ws.acceptMs, ratio: `${x(c.ratios.acceptTimeVsWs)} ws` });
+      rows.push({ scenario: s, metric: 'server CPU µs per accepted connection', runcast: c.runcast.acceptCpuUsPerConn, ws: c.ws.acceptCpuUsPerConn, ratio: `${x(c.ratios.acceptCpuVsWs)} ws` });
       if (c.runcast.failed || c.ws.failed) rows.push({ scenario: s, metric: `FAILED handshakes: runcast ${c.runcast.failed}, ws ${c.ws.failed}` });
     }
   }

@@ -114,7 +114,10 @@ async function startCore(config: Config, options: StartOptions, consume: boolean
     ? setInterval(() => {
         if (reaping) return;
         reaping = true;
-        bus.reapLostRuns!((job) => runs.failLostRun(job))
+        Promise.all([
+          bus.reapLostRuns!((job) => runs.failLostRun(job)),
+          bus.reapLostHeldRuns?.((runId) => runs.failLostRunById(runId)),
+        ])
           .catch((err) => onError('reaping lost runs failed', err))
           .finally(() => (reaping = false));
       }, config.leaseMs)

@@ -228,6 +228,8 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     values: (runId: RunId) => `${prefix}run:${runId}:values`,
     presence: (runId: RunId) => `${prefix}run:${runId}:presence`,
     queue: `${prefix}queue`,
+    /** Runs executed outside the queue (standard mode), by lease deadline. */
+    held: `${prefix}held`,
     wake: `${prefix}instance:${instanceId}:wake`,
     controlChannel: `${prefix}control`,
     presenceChannel: `${prefix}presence`,
@@ -513,6 +515,19 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     return groupReady;
   }
 
+  /** Held (standard-mode) runs of this instance, as their `held` members. */
+  const held = new Set<string>();
+  let heldHeartbeat: NodeJS.Timeout | undefined;
+  function startHeldHeartbeat(): void {
+    if (heldHeartbeat || closed) return;
+    heldHeartbeat = setInterval(() => {
+      if (held.size === 0) return;
+      const deadline = Date.now() + leaseMs;
+      cmd.zadd(keys.held, 'XX', ...[...held].flatMap((m) => [deadline, m])).catch(onError);
+    }, Math.max(10, Math.floor(leaseMs / 3)));
+    heldHeartbeat.unref();
+  }
+
   function startHeartbeat(): void {
     if (heartbeat || closed) return;
     heartbeat = setInterval(() => {
@@ -789,6 +804,48 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       };
     },
 
+    async holdRun(runId) {
+      assertOpen();
+      const member = JSON.stringify([instanceId, runId]);
+      held.add(member);
+      await cmd.zadd(keys.held, Date.now() + leaseMs, member);
+      startHeldHeartbeat();
+      return async () => {
+        held.delete(member);
+        if (held.size === 0 && heldHeartbeat) {
+          clearInterval(heldHeartbeat);
+          heldHeartbeat = undefined;
+        }
+        await cmd.zrem(keys.held, member).catch(onError);
+      };
+    },
+
+    async reapLostHeldRuns(handler) {
+      assertOpen();
+      const now = Date.now();
+      if (linkSettledAt === undefined || serverSettledAt === undefined || now < linkSettledAt || now < serverSettledAt) return 0;
+      let handled = 0;
+      for (const member of await cmd.zrangebyscore(keys.held, '-inf', now, 'LIMIT', 0, 100)) {
+        if (held.has(member)) continue; // ours, and alive
+        // Whoever removes the entry handles it: exactly one instance does.
+        if ((await cmd.zrem(keys.held, member)) !== 1) continue;
+        let runId: RunId;
+        try {
+          runId = (JSON.parse(member) as [string, RunId])[1];
+        } catch {
+          continue;
+        }
+        try {
+          await handler(runId);
+          handled++;
+        } catch (err) {
+          onError(err);
+          await cmd.zadd(keys.held, now, member).catch(onError); // offered again later
+        }
+      }
+      return handled;
+    },
+
     async reapLostRuns(handler) {
       assertOpen();
       const now = Date.now();
@@ -856,6 +913,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
         }
         pauses.clear();
         if (heartbeat) clearInterval(heartbeat);
+        if (heldHeartbeat) clearInterval(heldHeartbeat);
         heartbeat = undefined;
         eventLoopIdle?.resolve();
         slotFreed?.resolve();

@@ -113,6 +113,14 @@ export interface Bus {
    * Call it periodically (e.g. every leaseMs).
    */
   reapLostRuns?(handler: (job: RunJob) => Promise<void>): Promise<number>;
+  /**
+   * Optional (scale-out buses only). Hold a lease on a run this instance executes outside
+   * the queue (standard execution), renewed until the returned release is called. If
+   * the instance dies, `reapLostHeldRuns` on another instance hands the run to handler
+   * (exactly one instance does), which ends it with `worker_lost`.
+   */
+  holdRun?(runId: RunId): Promise<() => Promise<void>>;
+  reapLostHeldRuns?(handler: (runId: RunId) => Promise<void>): Promise<number>;
 
   /** Health of the backing store (memory: true until closed). */
   healthy(): Promise<boolean>;

@@ -66,6 +66,8 @@ export interface RunService {
    * (side effects). A run that already ended is left alone.
    */
   failLostRun(job: RunJob): Promise<void>;
+  /** The same for a run known by its id only (a standard run whose gateway died). */
+  failLostRunById(runId: RunId): Promise<void>;
   /** A run's metadata if the caller's workspace may see it (else undefined, like a missing run). */
   visibleRun(runId: RunId, workspace: string): Promise<RunMeta | undefined>;
   cancel(runId: RunId, by: string): Promise<void>;
@@ -203,6 +205,39 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
     return entry.done;
   };
 
+  /** End a run whose executor died with run.failed `worker_lost` (never re-executed). */
+  const failLost = async (runId: RunId, knownNodeIds: string[] = []): Promise<void> => {
+    const meta = await bus.getRun(runId);
+    if (!meta || meta.endedAt || ['succeeded', 'failed', 'cancelled'].includes(meta.status)) return;
+    const frames = await bus.history(runId, 0);
+    if (frames.some((f) => f.kind === 'run.completed' || f.kind === 'run.failed' || f.kind === 'run.cancelled')) return;
+    const first = frames[0];
+    const nodeIds =
+      first?.kind === 'run.started' ? (JSON.parse(first.text) as { event: { nodes: { id: string }[] } }).event.nodes.map((n) => n.id) : knownNodeIds;
+    const started = new Set<string>();
+    const finished = new Set<string>();
+    for (const f of frames) {
+      if (f.kind !== 'node.started' && f.kind !== 'node.completed' && f.kind !== 'node.failed') continue;
+      const nodeId = (JSON.parse(f.text) as { event: { nodeId: string } }).event.nodeId;
+      (f.kind === 'node.started' ? started : finished).add(nodeId);
+    }
+    const running = [...started].filter((id) => !finished.has(id)).pop() ?? null;
+    const lastSeq = frames.length ? frames[frames.length - 1]!.seq : meta.lastSeq;
+    const publisher = createRunPublisher({
+      runId, bus, redactor: () => opts.baseRedactor, maxFieldBytes: opts.maxFieldBytes,
+      historyTtlMs: opts.historyTtlMs, afterSeq: lastSeq,
+      onError: (err) => opts.onError(`run ${runId}: an event could not be stored`, err),
+    });
+    publisher.emit({
+      kind: 'run.failed',
+      failedNodeId: running,
+      error: { code: 'worker_lost', message: 'the executor running this run stopped (its lease expired); the run was not re-executed' },
+      skippedNodeIds: nodeIds.filter((id) => !started.has(id)),
+      durationMs: Math.max(0, Date.now() - Date.parse(meta.startedAt)),
+    });
+    await publisher.flushed();
+    };
+
   return {
     async start(req) {
       const wf = await resolve(req);
@@ -222,8 +257,14 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
       const wf = req.deployedWorkflow ?? (await resolve(req));
       const runId = nanoid();
       await record(runId, wf, req.caller);
-      const outcome = await run(runId, wf, requestFor(wf, req.input), req.breakpoints ?? [], req.caller.user);
-      return { runId, outcome };
+      // Scale-out: a lease, so that the run ends with worker_lost if this instance dies.
+      const release = await bus.holdRun?.(runId);
+      try {
+        const outcome = await run(runId, wf, requestFor(wf, req.input), req.breakpoints ?? [], req.caller.user);
+        return { runId, outcome };
+      } finally {
+        await release?.();
+      }
     },
     async executeJob(job, leaseLost) {
       const result = await validateWorkflow(job.workflow, registry);
@@ -240,34 +281,8 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
       }
       return run(job.runId, result.workflow, requestFor(result.workflow, job.input), job.breakpoints, job.startedBy, leaseLost);
     },
-    async failLostRun(job) {
-      const meta = await bus.getRun(job.runId);
-      if (!meta || meta.endedAt || ['succeeded', 'failed', 'cancelled'].includes(meta.status)) return;
-      const frames = await bus.history(job.runId, 0);
-      if (frames.some((f) => f.kind === 'run.completed' || f.kind === 'run.failed' || f.kind === 'run.cancelled')) return;
-      const started = new Set<string>();
-      const finished = new Set<string>();
-      for (const f of frames) {
-        if (f.kind !== 'node.started' && f.kind !== 'node.completed' && f.kind !== 'node.failed') continue;
-        const nodeId = (JSON.parse(f.text) as { event: { nodeId: string } }).event.nodeId;
-        (f.kind === 'node.started' ? started : finished).add(nodeId);
-      }
-      const running = [...started].filter((id) => !finished.has(id)).pop() ?? null;
-      const lastSeq = frames.length ? frames[frames.length - 1]!.seq : meta.lastSeq;
-      const publisher = createRunPublisher({
-        runId: job.runId, bus, redactor: () => opts.baseRedactor, maxFieldBytes: opts.maxFieldBytes,
-        historyTtlMs: opts.historyTtlMs, afterSeq: lastSeq,
-        onError: (err) => opts.onError(`run ${job.runId}: an event could not be stored`, err),
-      });
-      publisher.emit({
-        kind: 'run.failed',
-        failedNodeId: running,
-        error: { code: 'worker_lost', message: 'the executor running this run stopped (its lease expired); the run was not re-executed' },
-        skippedNodeIds: job.workflow.nodes.map((n) => n.id).filter((id) => !started.has(id)),
-        durationMs: Math.max(0, Date.now() - Date.parse(meta.startedAt)),
-      });
-      await publisher.flushed();
-    },
+    failLostRun: (job) => failLost(job.runId, job.workflow.nodes.map((n) => n.id)),
+    failLostRunById: (runId) => failLost(runId),
     async visibleRun(runId, workspace) {
       const meta = await bus.getRun(runId);
       return meta && meta.workspace === workspace ? meta : undefined;

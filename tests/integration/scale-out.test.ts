@@ -401,6 +401,43 @@ describe('two gateways and workers on one Redis', () => {
     expect(hits.filter((h) => h.tag === tag)).toEqual([{ tag, executor: victim.name }]);
     process.stdout.write(`scale-out: worker_lost seen by the viewer ${detectedMs} ms after SIGKILL (LEASE_MS=${LEASE_MS})\n`);
   }, 60_000);
+
+  it('ends a standard run of a killed gateway with worker_lost, seen from the other gateway', async () => {
+    const [a, b] = await twoGateways();
+    const held: WorkflowDefinition = {
+      id: 'held-standard',
+      nodes: [
+        { id: 'start', type: 'api.start', config: { method: 'POST', path: '/held' } },
+        { id: 'wait', type: 'delay', config: { ms: 20_000 } },
+        { id: 'respond', type: 'api.response', config: {} },
+      ],
+      edges: [{ from: 'start', to: 'wait' }, { from: 'wait', to: 'respond' }],
+    };
+    // Standard execution runs on the gateway that received it.
+    const answer = fetch(`${a.url}/v1/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ workflow: held }),
+    }).then(() => 'answered', () => 'connection lost');
+    // Its run id, from the shared Redis.
+    const runId = await eventually(async () => {
+      let cursor = '0';
+      do {
+        const [next, found] = await admin.scan(cursor, 'MATCH', `${prefix}run:*:meta`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of found) if ((await admin.hget(key, 'workflowId')) === JSON.stringify(held.id)) return key.split(':').at(-2);
+      } while (cursor !== '0');
+      return undefined;
+    }, { label: 'standard run recorded' });
+    const viewer = await client(b);
+    expect(await request(viewer, { type: 'subscribe', runId, fromSeq: 0 })).toMatchObject({ type: 'ack' });
+    await viewer.next(kindOf('node.started', 'wait')(runId!));
+    await a.stop('SIGKILL');
+    expect(await answer).toBe('connection lost');
+    const end = await viewer.next((m) => isEvent(runId!)(m) && terminal(m), 20_000);
+    expect(end.event).toMatchObject({ kind: 'run.failed', failedNodeId: 'wait', error: { code: 'worker_lost' }, skippedNodeIds: ['respond'] });
+    expectCompleteRun(viewer.frames.filter(isEvent(runId!)));
+  }, 60_000);
 });
 
 describe('a private Redis that stops and comes back', () => {

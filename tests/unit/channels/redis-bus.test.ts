@@ -297,3 +297,38 @@ describe('createRedisBus › leases', () => {
   });
 });
 
+describe('createRedisBus › held runs (standard execution)', () => {
+  it('hands a held run to another instance once its holder stops renewing, exactly once', async () => {
+    const keyPrefix = `${runPrefix}held:`;
+    const a = open({ keyPrefix, leaseMs: 300 });
+    const b = open({ keyPrefix, leaseMs: 300 });
+    const c = open({ keyPrefix, leaseMs: 300 });
+    const runId = newRunId();
+    await a.holdRun!(runId);
+    await a.close(); // dies without releasing
+    const reaped: string[] = [];
+    await eventually(async () => {
+      await Promise.all([b.reapLostHeldRuns!(async (id) => void reaped.push(id)), c.reapLostHeldRuns!(async (id) => void reaped.push(id))]);
+      return reaped.length > 0;
+    }, { label: 'held run reaped' });
+    expect(await b.reapLostHeldRuns!(async (id) => void reaped.push(id))).toBe(0);
+    expect(reaped).toEqual([runId]);
+  });
+
+  it('keeps a held run whose holder renews, and forgets a released one', async () => {
+    const keyPrefix = `${runPrefix}held-live:`;
+    const a = open({ keyPrefix, leaseMs: 1500 });
+    const b = open({ keyPrefix, leaseMs: 1500 });
+    const release = await a.holdRun!(newRunId());
+    const until = Date.now() + 4500;
+    const reaped: string[] = [];
+    await eventually(async () => {
+      await b.reapLostHeldRuns!(async (id) => void reaped.push(id));
+      return Date.now() > until;
+    }, { timeoutMs: 20_000 });
+    expect(reaped).toEqual([]);
+    await release();
+    expect(await admin.zcard(`${keyPrefix}held`)).toBe(0);
+  });
+});
+
