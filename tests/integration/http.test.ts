@@ -194,8 +194,14 @@ describe('standard execution over HTTP', () => {
   it('answers /healthz, /readyz, /metrics and /schemas', async () => {
     expect((await get(server, '/healthz')).status).toBe(200);
     expect((await get(server, '/readyz')).status).toBe(200);
+    await post(server, '/v1/runs', { workflow: createUser, input: { body: { email: 'm@x.io' } } }, token);
     const metrics = await get(server, '/metrics');
-    expect(metrics.text).toContain('runcast_runs_started_total');
+    for (const name of [
+      'runcast_ws_connections', 'runcast_ws_subscriptions', 'runcast_active_runs', 'runcast_runs_started_total',
+      'runcast_ws_events_sent_total', 'runcast_ws_bytes_sent_total', 'runcast_ws_slow_consumer_disconnects_total',
+      'runcast_auth_failures_total', 'runcast_event_delivery_seconds_bucket',
+    ]) expect(metrics.text).toContain(name);
+    expect(metrics.text).toMatch(/runcast_runs_started_total\{mode="standard"\} [1-9]/);
     const schema = await get(server, '/schemas/client-message.json');
     expect(schema.status).toBe(200);
     expect(schema.json()).toHaveProperty('$id');
