@@ -67,7 +67,7 @@ interface Conn {
   got: number;
   /** Waiters for replies (`ack`, `error`) by message id. */
   replies: Map<string, (m: Record<string, unknown>) => void>;
-  /** Events of its own run (`runs`): resolves on the terminal event. */
+  /** While set (by `runs`), every event frame goes here instead of to the measurement window. */
   onEvent?: (h: { seq: number; sentAt: number; kind: string }, at: number) => void;
 }
 

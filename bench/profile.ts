@@ -33,12 +33,8 @@ export interface ProfileSummary {
   /** Estimated busy time: non-idle samples × the median sampling interval. */
   busyMs: number;
   samples: number;
-  /**
-   * Each busy sample charged to the innermost runcast function on its stack (so `pump`
-   * includes the `ws` send and the write syscall it triggers); samples with no runcast
-   * frame are charged to their own origin.
-   */
-  byRuncastCaller: { fn: string; where: string; pct: number }[];
+  /** runcast functions by inclusive time: the share of busy samples with the function on the stack. */
+  runcastInclusive: { fn: string; where: string; pct: number }[];
   byOrigin: Record<string, { ms: number; pct: number }>;
   top: ProfileEntry[];
 }
@@ -102,24 +98,25 @@ export function summariseProfile(file: string, limit = 15): ProfileSummary {
   const busy = total - idle;
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const callers = new Map<string, number>();
+  // Inclusive: each busy sample counts once for every distinct runcast function on its stack.
+  const inclusive = new Map<string, number>();
   let busySamples = 0;
   for (const id of p.samples) {
     const leaf = byId.get(id)!;
     if (originOf(leaf.callFrame.url, leaf.callFrame.functionName) === 'idle') continue;
     busySamples++;
-    let key = '';
+    const seen = new Set<string>();
     for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
       const n = byId.get(x)!;
-      if (originOf(n.callFrame.url, n.callFrame.functionName) === 'runcast') {
-        key = `${n.callFrame.functionName || '(anonymous)'}@${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
-        break;
+      if (originOf(n.callFrame.url, n.callFrame.functionName) !== 'runcast') continue;
+      const key = `${n.callFrame.functionName || '(anonymous)'}@${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        inclusive.set(key, (inclusive.get(key) ?? 0) + 1);
       }
     }
-    if (!key) key = `(no runcast frame: ${originOf(leaf.callFrame.url, leaf.callFrame.functionName)})@`;
-    callers.set(key, (callers.get(key) ?? 0) + 1);
   }
-  const byRuncastCaller = [...callers.entries()]
+  const runcastInclusive = [...inclusive.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
     .map(([k, n]) => ({ fn: k.slice(0, k.lastIndexOf('@')), where: k.slice(k.lastIndexOf('@') + 1), pct: Math.round((n / Math.max(1, busySamples)) * 1000) / 10 }));
@@ -131,7 +128,7 @@ export function summariseProfile(file: string, limit = 15): ProfileSummary {
   const byOrigin = Object.fromEntries(
     [...origins.entries()].sort((a, b) => b[1] - a[1]).map(([k, us]) => [k, { ms: Math.round(us / 100) / 10, pct: pct(us) }]),
   );
-  return { durationMs: Math.round((p.endTime - p.startTime) / 1000), busyMs: Math.round(busy / 1000), samples: p.samples.length, byRuncastCaller, byOrigin, top };
+  return { durationMs: Math.round((p.endTime - p.startTime) / 1000), busyMs: Math.round(busy / 1000), samples: p.samples.length, runcastInclusive, byOrigin, top };
 }
 
 /** The summary as text lines. */
@@ -140,8 +137,8 @@ export function formatProfile(s: ProfileSummary): string {
   for (const [k, v] of Object.entries(s.byOrigin)) lines.push(`  ${k.padEnd(34)} ${String(v.ms).padStart(9)} ms ${String(v.pct).padStart(6)} %`);
   lines.push('top functions by self time:');
   for (const e of s.top) lines.push(`  ${String(e.selfPct).padStart(5)} %  ${e.fn}  ${e.where}  [${e.origin}]`);
-  lines.push('busy samples by innermost runcast function on the stack (inclusive of what it calls outside runcast):');
-  for (const e of s.byRuncastCaller) lines.push(`  ${String(e.pct).padStart(5)} %  ${e.fn}  ${e.where}`);
+  lines.push('runcast functions by inclusive time (share of busy samples with the function on the stack):');
+  for (const e of s.runcastInclusive) lines.push(`  ${String(e.pct).padStart(5)} %  ${e.fn}  ${e.where}`);
   return lines.join('\n');
 }
 

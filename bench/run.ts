@@ -127,11 +127,12 @@ async function main(): Promise<void> {
     scenarios: results,
   };
   writeFileSync(`${base}.json`, JSON.stringify(doc, (_k, v: unknown) => (v instanceof Float64Array ? undefined : v), 2) + '\n');
-  writeFileSync(`${base}.md`, `Results of \`npm run bench${args.quick ? ' -- --quick' : ''}\`, ${date}, commit ${doc.commit}, ${info.cpuCount} × ${info.cpuModel}, Node ${info.node}, load average ${info.loadAvgAtStart.join(' ')} → ${doc.machine.loadAvgAtEnd.join(' ')}, ${elapsedS} s.\n\n${renderMarkdown(rows)}\n`);
+  writeFileSync(`${base}.md`, `Results of \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`, ${date}, commit ${doc.commit}, ${info.cpuCount} × ${info.cpuModel}, Node ${info.node}, load average ${info.loadAvgAtStart.join(' ')} → ${doc.machine.loadAvgAtEnd.join(' ')}, ${elapsedS} s.\n\n${renderMarkdown(rows)}\n`);
 
   console.log(renderText(rows));
   const fan = results.fanOut;
-  if (fan && !('error' in fan) && fan.profile) console.log(`\nruncast, ${formatProfile(fan.profile)}\n(profile file: ${fan.profile.file})`);
+  if (fan && !('error' in fan) && fan.profile) console.log(`\nruncast delivering, ${formatProfile(fan.profile)}\n(profile file: ${fan.profile.file})`);
+  if (fan && !('error' in fan) && fan.profileJoin) console.log(`\nruncast while the viewers join, ${formatProfile(fan.profileJoin)}\n(profile file: ${fan.profileJoin.file})`);
   if (fan && !('error' in fan) && fan.profileWs) console.log(`\nbare ws, ${formatProfile(fan.profileWs)}\n(profile file: ${fan.profileWs.file})`);
   console.log(`\nwritten: ${path.relative(process.cwd(), base)}.json and .md (${elapsedS} s)`);
   if (rows.some((r) => r.metric.startsWith('FAILED'))) process.exitCode = 1;

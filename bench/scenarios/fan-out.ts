@@ -12,6 +12,8 @@
  * Each viewer reads only `seq` and `time` of each frame. Throughput is every frame
  * delivered to every viewer, divided by the time from the first frame's `time` to the
  * last arrival. Trials rotate the order of the three servers; the medians are reported.
+ * A trial during which other processes took more than a quarter of the machine (a
+ * shared box) is repeated, at most twice, and the least disturbed attempt is kept.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -64,7 +66,12 @@ export interface TrialResult {
   /** The machine during the window: all cores busy %, and the share used by other processes than the bench's. */
   machineBusyPct?: number;
   othersPct?: number;
+  /** Trials repeated because other processes were busy (the least disturbed is kept). */
+  attempts?: number;
 }
+
+/** Above this share of the machine taken by other processes, a trial is repeated. */
+const MAX_OTHERS_PCT = 25;
 
 export interface FanOutResult {
   viewers: number;
@@ -91,6 +98,8 @@ export interface FanOutScenarioResult {
   profile?: ProfileSummary & { file: string; viewers: number };
   /** The bare `ws` baseline under the same profiler, for comparison. */
   profileWs?: ProfileSummary & { file: string; viewers: number };
+  /** runcast while the viewers subscribe (until the presence messages settle). */
+  profileJoin?: ProfileSummary & { file: string; viewers: number };
 }
 
 function configs(quick: boolean): FanOutConfig[] {
@@ -196,7 +205,7 @@ export async function fanOutScenario(ctx: BenchContext): Promise<FanOutScenarioR
       const raw: Record<ServerKind, TrialResult[]> = { runcast: [], ws: [], socketio: [] };
       const order: ServerKind[] = ['runcast', 'ws', 'socketio'];
 
-      const runcastTrial = async (profileFile?: string): Promise<TrialResult> => {
+      const runcastTrial = async (profileFile?: string, joinProfileFile?: string): Promise<TrialResult> => {
         const n = ++trialNo;
         const { runId, pausedSeq } = await control.startPaused(wfId, 'each');
         await control.unsubscribe(runId);
@@ -206,10 +215,12 @@ export async function fanOutScenario(ctx: BenchContext): Promise<FanOutScenarioR
           auth: { secret: ctx.secret, workspace: 'bench', subPrefix: `t${n}-`, scopes: ['runs:watch'] },
         });
         if (opened.failed) throw new Error(`fan-out: ${opened.failed} viewers could not connect: ${opened.firstError}`);
+        if (joinProfileFile) await servers.runcast.proc.call('profileStart');
         const t0 = wallNow();
         await Promise.all(opened.used.map((c) => c.call('subscribe', { runId, fromSeq: pausedSeq })));
         await quietEverywhere(opened.used);
         const joinMs = wallNow() - t0;
+        if (joinProfileFile) await servers.runcast.proc.call('profileStop', { file: joinProfileFile });
         await settleAll();
         await Promise.all(opened.used.map((c) => c.call('arm', { minSeq: pausedSeq, expect })));
         await servers.runcast.proc.call('cpu');
@@ -253,7 +264,18 @@ export async function fanOutScenario(ctx: BenchContext): Promise<FanOutScenarioR
         for (let k = 0; k < order.length; k++) {
           const kind = order[(k + r) % order.length]!;
           ctx.log(`fan-out: ${cfg.viewers} viewer(s), trial ${r + 1}/${repeats}: ${kind}`);
-          raw[kind].push(kind === 'runcast' ? await runcastTrial() : await baselineTrial(kind));
+          const trial = () => (kind === 'runcast' ? runcastTrial() : baselineTrial(kind));
+          let res = await trial();
+          // A trial during which other processes took much of the machine is run again
+          // (at most twice; never in --quick); the least disturbed attempt is kept.
+          let attempts = 1;
+          while ((res.othersPct ?? 0) > MAX_OTHERS_PCT && attempts < (ctx.quick ? 1 : 3)) {
+            attempts++;
+            ctx.log(`fan-out: other processes took ${res.othersPct} % of the machine; ${kind} again (attempt ${attempts})`);
+            const again = await trial();
+            if ((again.othersPct ?? 0) < (res.othersPct ?? 0)) res = again;
+          }
+          raw[kind].push({ ...res, attempts });
         }
       }
       const rc = medianTrial(raw.runcast);
@@ -288,11 +310,13 @@ export async function fanOutScenario(ctx: BenchContext): Promise<FanOutScenarioR
       if (ctx.profile && cfg === list[list.length - 1]) {
         const file = path.join(ctx.resultsDir, `fanout-v${cfg.viewers}-${ctx.date}.cpuprofile`);
         const wsFile = path.join(ctx.resultsDir, `fanout-v${cfg.viewers}-ws-${ctx.date}.cpuprofile`);
-        ctx.log(`fan-out: profiling runcast and bare ws with ${cfg.viewers} viewers -> ${file}, ${wsFile}`);
-        await runcastTrial(file);
+        const joinFile = path.join(ctx.resultsDir, `fanout-v${cfg.viewers}-join-${ctx.date}.cpuprofile`);
+        ctx.log(`fan-out: profiling runcast (viewers joining, then delivery) and bare ws with ${cfg.viewers} viewers -> ${ctx.resultsDir}`);
+        await runcastTrial(file, joinFile);
         await baselineTrial('ws', wsFile);
         out.profile = { file: path.relative(process.cwd(), file), viewers: cfg.viewers, ...summariseProfile(file) };
         out.profileWs = { file: path.relative(process.cwd(), wsFile), viewers: cfg.viewers, ...summariseProfile(wsFile) };
+        out.profileJoin = { file: path.relative(process.cwd(), joinFile), viewers: cfg.viewers, ...summariseProfile(joinFile) };
       }
     }
   } finally {

@@ -5,7 +5,8 @@
  * one run at a time, alternating: realtime is `run` over the WebSocket until the
  * terminal event arrives (one viewer: the connection that started it); standard is
  * `POST /v1/runs` until the whole response arrived (kept-alive connection). The
- * streaming overhead is the difference of the medians as a share of the standard run.
+ * streaming overhead is the difference of the medians as a share of the standard run,
+ * for the run time the client sees and for the server's CPU time per run.
  * Measured for `order` (10 nodes, 23 events) and for a fan-out loop (hundreds of events).
  *
  * Redis against memory: the same realtime runs on a server with BUS=redis (own
@@ -26,8 +27,13 @@ export interface OverheadPoint {
   iterations: number;
   realtimeMedianMs: number;
   standardMedianMs: number;
-  /** (realtime − standard) / standard, in %. */
+  /** (realtime − standard) / standard, in %, of the run time seen by the client. */
   overheadPct: number;
+  /** Server CPU time per run (all threads, sandbox workers included), medians. */
+  realtimeCpuMedianMs: number;
+  standardCpuMedianMs: number;
+  /** The same ratio for the server's CPU time. */
+  cpuOverheadPct: number;
   realtimeMs: number[];
   standardMs: number[];
 }
@@ -77,27 +83,36 @@ async function deleteKeys(prefix: string): Promise<number> {
 }
 
 async function realtimeVsStandard(ctx: BenchContext, client: WorkerProcess, server: ServerUnderTest, workflowId: string, events: number, iterations: number): Promise<OverheadPoint> {
-  const rt = () => client.call<{ ms: number }>('runOnce', { workflowId, input: orderInput }).then((r) => r.ms);
-  const std = () => client.call<{ ms: number }>('standardOnce', { httpUrl: server.httpUrl, workflowId, input: orderInput }).then((r) => r.ms);
+  // Each run is timed by the client (wall) and by the server's CPU time around it.
+  const timed = async (run: () => Promise<number>): Promise<{ ms: number; cpuMs: number }> => {
+    await server.proc.call('cpu');
+    const ms = await run();
+    const { ms: cpuMs } = await server.proc.call<{ ms: number }>('cpu');
+    return { ms, cpuMs };
+  };
+  const rt = () => timed(() => client.call<{ ms: number }>('runOnce', { workflowId, input: orderInput }).then((r) => r.ms));
+  const std = () => timed(() => client.call<{ ms: number }>('standardOnce', { httpUrl: server.httpUrl, workflowId, input: orderInput }).then((r) => r.ms));
   for (let i = 0; i < 3; i++) {
     await rt();
     await std();
   }
-  const realtimeMs: number[] = [];
-  const standardMs: number[] = [];
+  const realtime: { ms: number; cpuMs: number }[] = [];
+  const standard: { ms: number; cpuMs: number }[] = [];
   for (let i = 0; i < iterations; i++) {
     // Alternate which goes first, so that drift in the machine's load hits both alike.
     if (i % 2) {
-      realtimeMs.push(await rt());
-      standardMs.push(await std());
+      realtime.push(await rt());
+      standard.push(await std());
     } else {
-      standardMs.push(await std());
-      realtimeMs.push(await rt());
+      standard.push(await std());
+      realtime.push(await rt());
     }
   }
-  const r = median(realtimeMs);
-  const s = median(standardMs);
-  ctx.log(`modes: ${workflowId}: realtime ${round(r)} ms, standard ${round(s)} ms`);
+  const r = median(realtime.map((x) => x.ms));
+  const s = median(standard.map((x) => x.ms));
+  const rc = median(realtime.map((x) => x.cpuMs));
+  const sc = median(standard.map((x) => x.cpuMs));
+  ctx.log(`modes: ${workflowId}: realtime ${round(r)} ms (CPU ${round(rc)}), standard ${round(s)} ms (CPU ${round(sc)})`);
   return {
     workflow: workflowId,
     events,
@@ -105,8 +120,11 @@ async function realtimeVsStandard(ctx: BenchContext, client: WorkerProcess, serv
     realtimeMedianMs: round(r),
     standardMedianMs: round(s),
     overheadPct: round(((r - s) / s) * 100),
-    realtimeMs: realtimeMs.map(round),
-    standardMs: standardMs.map(round),
+    realtimeCpuMedianMs: round(rc),
+    standardCpuMedianMs: round(sc),
+    cpuOverheadPct: round(((rc - sc) / sc) * 100),
+    realtimeMs: realtime.map((x) => round(x.ms)),
+    standardMs: standard.map((x) => round(x.ms)),
   };
 }
 
