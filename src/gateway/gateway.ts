@@ -9,7 +9,7 @@ import { nanoid } from 'nanoid';
 import { CloseCodes, type ErrorCode } from '../protocol/codes';
 import { RuncastError, toRuncastError } from '../protocol/errors';
 import type { ClientMessage, Scope, ServerMessage } from '../protocol/messages';
-import type { RunId } from '../protocol/events';
+import { TERMINAL_KINDS, type RunId } from '../protocol/events';
 import { parseClientMessage } from '../protocol/validate';
 import type { Bus, SealedFrame, Subscription } from '../channels/types';
 import type { RunService } from '../runs/run-service';
@@ -60,6 +60,8 @@ interface WireFrame {
   buffer: Buffer;
   /** The event's `time`, ms since the epoch. */
   time: number;
+  /** Whether its delivery latency was recorded (once per event, at its first live delivery). */
+  observed: boolean;
 }
 const wireFrames = new WeakMap<SealedFrame, WireFrame>();
 /** The frame text begins `{"type":"event","runId":…,"seq":…,"time":"<ISO>"`: no need to parse it all. */
@@ -68,7 +70,7 @@ function wireOf(frame: SealedFrame): WireFrame {
   let w = wireFrames.get(frame);
   if (!w) {
     const m = TIME_FIELD.exec(frame.text.slice(0, 512));
-    w = { buffer: Buffer.from(frame.text), time: m ? Date.parse(m[1]!) : Date.now() };
+    w = { buffer: Buffer.from(frame.text), time: m ? Date.parse(m[1]!) : Date.now(), observed: false };
     wireFrames.set(frame, w);
   }
   return w;
@@ -82,11 +84,24 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const viewersByRun = new Map<RunId, Set<ConnectionState>>();
   let draining = false;
 
+  // Presence is coalesced per event-loop turn: when 1,000 viewers join at once, each gets
+  // the final count once instead of every intermediate one (which is quadratic).
+  const presencePending = new Map<RunId, number>();
+  let presenceFlush: NodeJS.Immediate | undefined;
+  const flushPresence = () => {
+    presenceFlush = undefined;
+    for (const [runId, viewers] of presencePending) {
+      const local = viewersByRun.get(runId);
+      if (!local) continue;
+      const text = JSON.stringify({ type: 'presence', runId, viewers } satisfies ServerMessage);
+      for (const c of local) c.sendRaw(text);
+    }
+    presencePending.clear();
+  };
   const presenceOff = bus.onPresence((runId, viewers) => {
-    const local = viewersByRun.get(runId);
-    if (!local) return;
-    const text = JSON.stringify({ type: 'presence', runId, viewers } satisfies ServerMessage);
-    for (const c of local) c.sendRaw(text);
+    if (!viewersByRun.has(runId)) return;
+    presencePending.set(runId, viewers);
+    presenceFlush ??= setImmediate(flushPresence);
   });
 
   interface Sub {
@@ -339,10 +354,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (!set) viewersByRun.set(runId, (set = new Set()));
       set.add(this);
       this.send(answering === 'run' ? { type: 'ack', id, runId } : { type: 'ack', id, runId, lastSeq: sub.lastSeq });
+      // Counted before the history is flushed: a terminal event in it ends the subscription (-1).
+      bus.presence(runId, +1).catch((err) => opts.onError('presence update failed', err));
       const pending = entry.pending!;
       entry.pending = null;
       for (const f of pending) this.deliver(f, false);
-      bus.presence(runId, +1).catch((err) => opts.onError('presence update failed', err));
     }
 
     deliver(frame: SealedFrame, live: boolean) {
@@ -350,7 +366,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
       this.sendRaw(wire.buffer, live);
       metrics.eventsSent.inc();
       metrics.bytesSent.inc(wire.buffer.length);
-      if (live) metrics.deliveryLatency.observe(Math.max(0, Date.now() - wire.time) / 1000);
+      if (live && !wire.observed) {
+        wire.observed = true;
+        metrics.deliveryLatency.observe(Math.max(0, Date.now() - wire.time) / 1000);
+      }
+      // The run ended: its subscription is over, and no longer counts toward the limit.
+      if (TERMINAL_KINDS.has(frame.kind)) this.unsubscribe(frame.runId);
     }
 
     unsubscribe(runId: RunId) {
@@ -412,6 +433,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await new Promise((r) => setImmediate(r));
       for (const c of [...connections]) c.close(CloseCodes.goingAway, 'server shutting down: reconnect and resubscribe with fromSeq');
       (await presenceOff)();
+      if (presenceFlush) clearImmediate(presenceFlush);
     },
     connectionCount: () => connections.size,
   };

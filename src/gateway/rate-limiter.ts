@@ -4,17 +4,26 @@ export interface RateLimiter {
   take(): boolean;
 }
 
-export function createRateLimiter(perSec: number, burst: number, now: () => number = () => performance.now()): RateLimiter {
-  let tokens = burst;
-  let last = now();
-  return {
-    take() {
-      const t = now();
-      tokens = Math.min(burst, tokens + ((t - last) / 1000) * perSec);
-      last = t;
-      if (tokens < 1) return false;
-      tokens -= 1;
-      return true;
-    },
-  };
+/** A class rather than closures: one small object per connection (see BENCHMARKS.md, memory). */
+class TokenBucket implements RateLimiter {
+  private tokens: number;
+  private last: number;
+  constructor(private readonly perSec: number, private readonly burst: number, private readonly now: () => number) {
+    this.tokens = burst;
+    this.last = now();
+  }
+  take(): boolean {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.perSec);
+    this.last = t;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+const performanceNow = () => performance.now();
+
+export function createRateLimiter(perSec: number, burst: number, now: () => number = performanceNow): RateLimiter {
+  return new TokenBucket(perSec, burst, now);
 }

@@ -26,6 +26,23 @@ export interface WsAdapter {
   close(): Promise<void>;
 }
 
+/** The gateway's view of one `ws` socket (a class: one small object per connection). */
+class WsSocket implements GatewaySocket {
+  constructor(private readonly ws: WebSocket) {}
+  send(data: string | Buffer, written?: (err?: Error) => void): void {
+    this.ws.send(data, { binary: false }, written);
+  }
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+}
+
 function refuse(socket: Duplex, status: number, message: string) {
   socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
@@ -78,17 +95,7 @@ export function attachWebSocketGateway(opts: WsAdapterOptions): WsAdapter {
 
   const wire = (ws: WebSocket, principal?: Principal) => {
     alive.set(ws, true);
-    const socket: GatewaySocket = {
-      send: (data, written) => ws.send(data, { binary: false }, written),
-      close: (code, reason) => ws.close(code, reason),
-      get bufferedAmount() {
-        return ws.bufferedAmount;
-      },
-      get open() {
-        return ws.readyState === ws.OPEN;
-      },
-    };
-    const conn = opts.gateway.accept(socket, principal);
+    const conn = opts.gateway.accept(new WsSocket(ws), principal);
     ws.on('message', (data, isBinary) => {
       if (isBinary) conn.onBinary();
       else conn.onText(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString());

@@ -79,6 +79,9 @@ export interface RunService {
   close(): Promise<void>;
 }
 
+/** How many validated definitions an instance keeps (by JSON text). */
+const VALIDATION_CACHE_SIZE = 256;
+
 /** How long a cancel for a run no executor has taken yet is remembered. */
 const EARLY_CANCEL_KEEP_MS = 10 * 60_000;
 
@@ -121,7 +124,7 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
       if (!d) throw new RuncastError('not_found', `no deployed workflow "${req.workflowId}"`);
       return d.workflow;
     }
-    const result = await validateWorkflow(req.workflow, registry);
+    const result = await validated(req.workflow);
     if (!result.ok) throw new RuncastError('workflow_invalid', 'the workflow definition is invalid', { details: result.problems });
     return result.workflow;
   };
@@ -205,6 +208,25 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
     return entry.done;
   };
 
+  /**
+   * Definitions an executor validated recently, by their JSON text: a realtime run was
+   * validated when it was accepted, and the executor (maybe another process) checks it
+   * again — the sandbox syntax checks of code nodes make that worth caching.
+   */
+  const validations = new Map<string, Promise<Awaited<ReturnType<typeof validateWorkflow>>>>();
+  const validated = (def: unknown) => {
+    const key = JSON.stringify(def);
+    let v = validations.get(key);
+    if (v) {
+      validations.delete(key); // re-insert: most recently used last
+    } else {
+      v = validateWorkflow(def, registry);
+      if (validations.size >= VALIDATION_CACHE_SIZE) validations.delete(validations.keys().next().value!);
+    }
+    validations.set(key, v);
+    return v;
+  };
+
   /** End a run whose executor died with run.failed `worker_lost` (never re-executed). */
   const failLost = async (runId: RunId, knownNodeIds: string[] = []): Promise<void> => {
     const meta = await bus.getRun(runId);
@@ -267,7 +289,7 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
       }
     },
     async executeJob(job, leaseLost) {
-      const result = await validateWorkflow(job.workflow, registry);
+      const result = await validated(job.workflow);
       if (!result.ok) {
         // Validated when accepted; a definition refused here means the executor's node types differ.
         const publisher = createRunPublisher({

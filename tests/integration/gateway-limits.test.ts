@@ -59,6 +59,10 @@ describe('gateway limits', () => {
       expect(await c.next((m) => m.id === 'again')).toMatchObject({ type: 'ack' });
       c.send({ type: 'cancel', id: 'c', runId });
       await c.next((m) => isEvent(runId)(m) && terminal(m));
+      // A run that ended frees its subscription: the next run is taken.
+      c.send({ type: 'run', id: 'd', workflow: slow(1) });
+      const { runId: next } = await c.next((m) => m.type === 'ack' && m.id === 'd');
+      expect((await c.next((m) => isEvent(next)(m) && terminal(m))).event.kind).toBe('run.completed');
       await c.close();
     }));
 
