@@ -52,6 +52,12 @@ export interface Gateway {
   connectionCount(): number;
 }
 
+/** How often token expiry is checked: a connection is closed at most this long after its token's exp. */
+const EXPIRY_SWEEP_MS = 250;
+
+/** Shared by every connection that follows no run (never written to). */
+const NO_SUBS: ReadonlyMap<string, unknown> = new Map();
+
 /** Above this many bytes in the socket's buffer, the connection's queue waits for writes to complete. */
 const WRITE_HIGH_WATER = 256 * 1024;
 
@@ -79,6 +85,21 @@ function wireOf(frame: SealedFrame): WireFrame {
 export function createGateway(opts: GatewayOptions): Gateway {
   const { bus, runs, metrics } = opts;
   const connections = new Set<ConnectionState>();
+  /**
+   * Authenticated connections, swept every EXPIRY_SWEEP_MS for tokens whose `exp` passed
+   * without a refresh (one timer for all, rather than one per connection).
+   */
+  const authenticated = new Set<ConnectionState>();
+  const expirySweep = setInterval(() => {
+    const nowSec = Date.now() / 1000;
+    for (const c of authenticated) {
+      if (c.principal && c.principal.exp <= nowSec) {
+        metrics.authFailures.inc({ reason: 'expired' });
+        c.close(CloseCodes.unauthorized, 'token expired');
+      }
+    }
+  }, EXPIRY_SWEEP_MS);
+  expirySweep.unref();
   const perUser = new Map<string, number>();
   /** Local viewers per run, for presence messages. */
   const viewersByRun = new Map<RunId, Set<ConnectionState>>();
@@ -116,8 +137,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     readonly id = nanoid();
     principal?: Principal;
     authTimer?: NodeJS.Timeout;
-    expTimer?: NodeJS.Timeout;
-    readonly subs = new Map<RunId, Sub>();
+    /** The runs this connection follows (a shared empty map until the first subscription). */
+    subs = NO_SUBS as Map<RunId, Sub>;
     readonly limiter: RateLimiter;
     closed = false;
     countedUser?: string;
@@ -207,13 +228,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
       clearTimeout(this.authTimer);
       this.principal = principal;
-      clearTimeout(this.expTimer);
-      const ms = principal.exp * 1000 - Date.now();
-      this.expTimer = setTimeout(() => {
-        metrics.authFailures.inc({ reason: 'expired' });
-        this.close(CloseCodes.unauthorized, 'token expired');
-      }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-      this.expTimer.unref?.();
+      authenticated.add(this);
       this.send({
         type: 'ready',
         connectionId: this.id,
@@ -334,6 +349,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     async subscribe(id: string, runId: RunId, fromSeq: number, answering: 'run' | 'subscribe') {
       this.unsubscribe(runId);
       const entry: Sub = { runId, pending: [], closed: false };
+      if (this.subs === NO_SUBS) this.subs = new Map();
       this.subs.set(runId, entry);
       const deliver = (frame: SealedFrame) => {
         if (entry.closed) return;
@@ -393,7 +409,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (this.closed) return;
       this.closed = true;
       clearTimeout(this.authTimer);
-      clearTimeout(this.expTimer);
+      authenticated.delete(this);
       for (const runId of [...this.subs.keys()]) this.unsubscribe(runId);
       if (this.countedUser) {
         const n = (perUser.get(this.countedUser) ?? 1) - 1;
@@ -432,6 +448,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       // Let the last frames reach the viewers' subscriptions before closing.
       await new Promise((r) => setImmediate(r));
       for (const c of [...connections]) c.close(CloseCodes.goingAway, 'server shutting down: reconnect and resubscribe with fromSeq');
+      clearInterval(expirySweep);
       (await presenceOff)();
       if (presenceFlush) clearImmediate(presenceFlush);
     },
