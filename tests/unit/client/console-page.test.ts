@@ -2,7 +2,6 @@
  * The console page is self-contained and its inlined script is valid, dependency-free
  * browser JavaScript (the browser itself is exercised in tests/e2e/console.test.ts).
  */
-import vm from 'node:vm';
 import { consoleHtml } from '../../../src/console/page';
 import { runcastClientLibrary } from '../../../src/client/client';
 
@@ -23,7 +22,8 @@ describe('consoleHtml', () => {
 
   it('inlines a script that parses and references no module system', () => {
     const script = scriptOf(consoleHtml());
-    expect(() => new vm.Script(script)).not.toThrow();
+    // Compiles (as a function body: parsed, not run).
+    expect(() => new Function(script)).not.toThrow();
     expect(script).not.toMatch(/\brequire\(|\bexports\.|\bmodule\.exports|_1\.|cov_/);
   });
 
@@ -36,9 +36,10 @@ describe('consoleHtml', () => {
 });
 
 describe('runcastClientLibrary', () => {
-  it('runs in a bare browser-like context, without Node globals', () => {
-    const context = vm.createContext({ atob, TextDecoder, setTimeout, clearTimeout, setInterval, clearInterval });
-    const lib = vm.runInContext(`(${runcastClientLibrary.toString()})()`, context) as ReturnType<typeof runcastClientLibrary>;
+  it('runs with the Node-only globals hidden', () => {
+    // Every Node-only global is shadowed by an undefined parameter: the library must not need one.
+    const hidden = ['process', 'require', 'module', 'exports', 'Buffer', 'global', '__dirname', '__filename', 'setImmediate'];
+    const lib = new Function(...hidden, `return (${runcastClientLibrary.toString()})()`)() as ReturnType<typeof runcastClientLibrary>;
     expect(Object.keys(lib).sort()).toEqual(['ClientError', 'backoffDelay', 'createClient', 'decodeJwtPayload', 'refreshDelay']);
     const b64 = Buffer.from(JSON.stringify({ exp: 7 })).toString('base64url');
     expect(lib.decodeJwtPayload(`x.${b64}.y`)).toEqual({ exp: 7 });
