@@ -350,9 +350,8 @@ export function runcastClientLibrary() {
       });
     }
 
-    const giveUp = (err: ClientError) => {
-      if (fatal || closedByUser) return;
-      fatal = err;
+    /** Stop for good: close the socket and fail everything that waits with `err`. */
+    const stop = (err: ClientError, reason: string) => {
       clearTimeout(reconnectTimer);
       clearTimers();
       const s = socket;
@@ -361,15 +360,21 @@ export function runcastClientLibrary() {
       if (s) {
         detach(s);
         try {
-          s.close(1000, 'client gave up');
+          s.close(1000, reason);
         } catch {
-          // already closing
+          // already closing, or never opened
         }
       }
       for (const p of [...queue.splice(0), ...pending.values()]) p.reject(err);
       pending.clear();
       for (const h of handles.values()) h.fail(err);
       for (const w of readyWaiters.splice(0)) w.reject(err);
+    };
+
+    const giveUp = (err: ClientError) => {
+      if (fatal || closedByUser) return;
+      fatal = err;
+      stop(err, 'client gave up');
       setStatus('closed', { error: err, ...(err.closeCode !== undefined ? { closeCode: err.closeCode } : {}) });
     };
 
@@ -686,25 +691,8 @@ export function runcastClientLibrary() {
       },
       close() {
         if (closedByUser) return;
-        const err = new ClientError('closed', 'the client was closed');
         closedByUser = true;
-        clearTimeout(reconnectTimer);
-        clearTimers();
-        const s = socket;
-        socket = null;
-        readyMsg = null;
-        if (s) {
-          detach(s);
-          try {
-            s.close(1000, 'client closed');
-          } catch {
-            // never opened
-          }
-        }
-        for (const p of [...queue.splice(0), ...pending.values()]) p.reject(err);
-        pending.clear();
-        for (const h of handles.values()) h.fail(err);
-        for (const w of readyWaiters.splice(0)) w.reject(err);
+        stop(new ClientError('closed', 'the client was closed'), 'client closed');
         if (!fatal) setStatus('closed', {});
       },
       _debugDropConnection() {
