@@ -95,6 +95,7 @@ async function startCore(config: Config, options: StartOptions, consume: boolean
     maxFieldBytes: config.maxFieldBytes,
     historyTtlMs: config.historyTtlMs,
     maxRunEvents: config.maxRunEvents,
+    maxPauseMs: config.maxPauseMs,
     onError,
     onRunEnded: (summary) => logger.info('run ended', summary),
   });

@@ -36,6 +36,7 @@ export interface Config {
   maxSubscriptions: number;
   maxConnectionsPerUser: number;
   maxRunEvents: number;
+  maxPauseMs: number;
   shutdownGraceMs: number;
   sandboxPoolSize: number;
   sensitiveKeys: string[] | null;
@@ -80,6 +81,7 @@ export const CONFIG_VARS: readonly Var[] = [
   { env: 'MAX_SUBSCRIPTIONS', key: 'maxSubscriptions', type: 'integer', default: 100, minimum: 1 },
   { env: 'MAX_CONNECTIONS_PER_USER', key: 'maxConnectionsPerUser', type: 'integer', default: 50, minimum: 1 },
   { env: 'MAX_RUN_EVENTS', key: 'maxRunEvents', type: 'integer', default: 100_000, minimum: 10 },
+  { env: 'MAX_PAUSE_MS', key: 'maxPauseMs', type: 'integer', default: 600_000, minimum: 1 },
   { env: 'SHUTDOWN_GRACE_MS', key: 'shutdownGraceMs', type: 'integer', default: 10_000, minimum: 0 },
   { env: 'SANDBOX_POOL_SIZE', key: 'sandboxPoolSize', type: 'integer', default: 2, minimum: 1 },
   { env: 'SENSITIVE_KEYS', key: 'sensitiveKeys', type: 'list', default: null },

@@ -40,6 +40,8 @@ export interface ExecuteOptions {
   control: RunControl;
   /** NODE_TIMEOUT_MS. */
   nodeTimeoutMs: number;
+  /** MAX_PAUSE_MS: a run paused this long without a continue is cancelled (`system:pause-timeout`). */
+  maxPauseMs?: number;
   now?: () => number;
 }
 
@@ -112,10 +114,15 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunOutcome> {
     if (!stepping && !opts.breakpoints.has(nodeId)) return;
     opts.emit(withIteration({ kind: 'node.paused', nodeId }, iteration));
     const cancelled = rejectOnAbort(control.signal);
+    let pauseTimer: NodeJS.Timeout | undefined;
+    const tooLong = new Promise<never>((_, reject) => {
+      if (opts.maxPauseMs !== undefined) pauseTimer = setTimeout(() => reject(new Cancellation('system:pause-timeout')), opts.maxPauseMs);
+    });
     try {
-      const { step } = await Promise.race([control.waitForContinue(), cancelled.promise]);
+      const { step } = await Promise.race([control.waitForContinue(), cancelled.promise, tooLong]);
       stepping = step;
     } finally {
+      clearTimeout(pauseTimer);
       cancelled.dispose();
     }
   };

@@ -45,6 +45,8 @@ export interface RunServiceOptions {
   historyTtlMs: number;
   /** MAX_RUN_EVENTS: a run that emits this many events is stopped and fails with `limit_exceeded`. */
   maxRunEvents: number;
+  /** MAX_PAUSE_MS: a run paused at a breakpoint this long is cancelled. */
+  maxPauseMs: number;
   onError(message: string, err: unknown): void;
   /** Told when a run executed here ends; the error message is already redacted with the run's secrets. */
   onRunEnded?(summary: { runId: RunId; workflowId: string; status: RunOutcome['status']; error?: { code: string; message: string; nodeId: string | null } }): void;
@@ -191,6 +193,7 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
             waitForContinue: () => new Promise((resolve) => entry.waiters.push(resolve)),
           },
           nodeTimeoutMs: opts.nodeTimeoutMs,
+          maxPauseMs: opts.maxPauseMs,
         });
         await publisher.flushed();
         opts.onRunEnded?.({

@@ -132,6 +132,17 @@ describe('gateway limits', () => {
       await c.close();
     }));
 
+  it('cancels a run left paused longer than MAX_PAUSE_MS', () =>
+    withServer({ MAX_PAUSE_MS: '300' }, async (server) => {
+      const c = await ready(server);
+      c.send({ type: 'run', id: 'r', workflow: slow(1), breakpoints: ['wait'] });
+      const { runId } = await c.next('ack');
+      await c.next((m) => isEvent(runId)(m) && m.event.kind === 'node.paused');
+      const end = await c.next((m) => isEvent(runId)(m) && terminal(m));
+      expect(end.event).toMatchObject({ kind: 'run.cancelled', cancelledBy: 'system:pause-timeout', skippedNodeIds: ['wait', 'last', 'respond'] });
+      await c.close();
+    }));
+
   it('stops a run at MAX_RUN_EVENTS with limit_exceeded', () =>
     withServer({ MAX_RUN_EVENTS: '20' }, async (server) => {
       const c = await ready(server);
