@@ -4,6 +4,7 @@
  * Every bus gets a key prefix unique to this test run; its keys are deleted afterwards.
  */
 import Redis from 'ioredis';
+import { deleteKeys } from '../helpers/redis';
 import { nanoid } from 'nanoid';
 import { createRedisBus, type RedisBusOptions } from '../../src/channels/redis';
 import type { Bus, RunJob, SealedFrame } from '../../src/channels/types';
@@ -19,18 +20,10 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  await deleteKeys(runPrefix);
+  await deleteKeys(admin, runPrefix);
   await admin.quit();
 });
 
-async function deleteKeys(prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await admin.unlink(...found);
-  } while (cursor !== '0');
-}
 
 const prefixes = new WeakMap<Bus, string>();
 
@@ -44,7 +37,7 @@ function makeBus(overrides: Partial<RedisBusOptions> = {}): Bus {
 busContract(
   'redis',
   async () => makeBus(),
-  async (bus) => deleteKeys(prefixes.get(bus)!),
+  async (bus) => deleteKeys(admin, prefixes.get(bus)!),
 );
 
 describe('Redis bus: two instances sharing one Redis', () => {
@@ -60,7 +53,7 @@ describe('Redis bus: two instances sharing one Redis', () => {
 
   afterEach(async () => {
     await Promise.all([a.close(), b.close()]);
-    await deleteKeys(keyPrefix);
+    await deleteKeys(admin, keyPrefix);
   });
 
   it('delivers a frame appended through A to a subscriber on B', async () => {

@@ -9,27 +9,11 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { WorkflowDefinition } from '../../src/protocol/workflow';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { taggedUser } from '../fixtures/workflows';
 
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const WAIT = { timeout: 10_000 };
 
-const userWorkflow: WorkflowDefinition = {
-  id: 'create-user',
-  name: 'Create user',
-  nodes: [
-    { id: 'start', type: 'api.start', config: { method: 'POST', path: '/users' } },
-    { id: 'clean', type: 'logic', config: { code: 'console.log("cleaning", input.body.email); return { email: input.body.email.trim().toLowerCase() }' } },
-    { id: 'each', type: 'loop', config: { items: '{{ request.body.tags }}' } },
-    { id: 'tag', type: 'logic', config: { code: 'return item.toUpperCase()' } },
-    { id: 'respond', type: 'api.response', config: { status: 201, body: { email: '{{ nodes.clean.email }}', tags: '{{ nodes.each.items }}' } } },
-  ],
-  edges: [
-    { from: 'start', to: 'clean' },
-    { from: 'clean', to: 'each' },
-    { from: 'each', to: 'tag', when: 'each' },
-    { from: 'each', to: 'respond', when: 'done' },
-  ],
-};
 const userInput = { method: 'POST', path: '/users', body: { email: '  Ada@Example.COM ', tags: ['a', 'b'] } };
 
 const failingWorkflow: WorkflowDefinition = {
@@ -141,7 +125,7 @@ describe('dev console', () => {
 
   it('shows a succeeding run: every node succeeded, in execution order, with the response', async () => {
     const page = await openConsole();
-    const runId = await startDefinition(page, userWorkflow, userInput);
+    const runId = await startDefinition(page, taggedUser, userInput);
     await page.waitForSelector('#run-status[data-status="succeeded"]', WAIT);
     expect(await statuses(page)).toEqual([
       ['start', 'succeeded'],
@@ -188,7 +172,7 @@ describe('dev console', () => {
 
   it('pauses at a breakpoint, then continues to the end', async () => {
     const page = await openConsole();
-    await startDefinition(page, userWorkflow, userInput, ['respond']);
+    await startDefinition(page, taggedUser, userInput, ['respond']);
     await page.waitForSelector('[data-node-id="respond"][data-status="paused"]', WAIT);
     await page.waitForSelector('#run-status[data-status="paused"]', WAIT);
     expect(await page.getAttribute('[data-node-id="each"]', 'data-status')).toBe('succeeded');
@@ -220,7 +204,7 @@ describe('dev console', () => {
 
   it('two pages watching one run show the same statuses and two viewers', async () => {
     const a = await openConsole();
-    const runId = await startDefinition(a, userWorkflow, userInput, ['each']);
+    const runId = await startDefinition(a, taggedUser, userInput, ['each']);
     await a.waitForSelector('[data-node-id="each"][data-status="paused"]', WAIT);
     const b = await openConsole({ run: runId });
     await b.waitForSelector('[data-node-id="each"][data-status="paused"]', WAIT);

@@ -2,8 +2,8 @@
  * `runcast run` and `runcast watch` as subprocesses (`node bin/runcast.js …`, the
  * compiled dist/) against a live test server: output, exit statuses and `--json`.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -11,39 +11,11 @@ import { createClient, type ClientOptions } from '../../src/client';
 import type { EventFrame } from '../../src/protocol/events';
 import type { WorkflowDefinition } from '../../src/protocol/workflow';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { ensureBuilt, ROOT } from '../helpers/processes';
+import { taggedUser } from '../fixtures/workflows';
 
-const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/runcast.js');
-const BUILT = path.join(ROOT, 'dist/src/cli/main.js');
 
-/** Newest mtime of any .ts/.json file under `dir`. */
-function newest(dir: string): number {
-  let max = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) max = Math.max(max, newest(p));
-    else if (/\.(ts|json)$/.test(entry.name)) max = Math.max(max, statSync(p).mtimeMs);
-  }
-  return max;
-}
-
-const userWorkflow: WorkflowDefinition = {
-  id: 'create-user',
-  name: 'Create user',
-  nodes: [
-    { id: 'start', type: 'api.start', config: { method: 'POST', path: '/users' } },
-    { id: 'clean', type: 'logic', config: { code: 'console.log("cleaning", input.body.email); return { email: input.body.email.trim().toLowerCase() }' } },
-    { id: 'each', type: 'loop', config: { items: '{{ request.body.tags }}' } },
-    { id: 'tag', type: 'logic', config: { code: 'return item.toUpperCase()' } },
-    { id: 'respond', type: 'api.response', config: { status: 201, body: { email: '{{ nodes.clean.email }}', tags: '{{ nodes.each.items }}' } } },
-  ],
-  edges: [
-    { from: 'start', to: 'clean' },
-    { from: 'clean', to: 'each' },
-    { from: 'each', to: 'tag', when: 'each' },
-    { from: 'each', to: 'respond', when: 'done' },
-  ],
-};
 
 const failingWorkflow: WorkflowDefinition = {
   id: 'failing',
@@ -99,16 +71,12 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<CliResul
 }
 
 beforeAll(async () => {
-  // `npm test` builds first; rebuild only when dist/ is missing or older than src/.
-  if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < newest(path.join(ROOT, 'src'))) {
-    // tsc emits even when another module has a type error (reported by the typecheck step).
-    const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-    if (!existsSync(BUILT)) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
-  }
-  server = await startTestServer({ workflows: [{ ...userWorkflow, id: 'deployed-user', workspace: 'acme' }] });
+  // `npm test` builds first; this rebuilds only when dist/ is missing or stale.
+  ensureBuilt();
+  server = await startTestServer({ workflows: [{ ...taggedUser, id: 'deployed-user', workspace: 'acme' }] });
   token = await server.token();
   dir = mkdtempSync(path.join(tmpdir(), 'runcast-cli-'));
-  writeFileSync(file('user.json'), JSON.stringify(userWorkflow));
+  writeFileSync(file('user.json'), JSON.stringify(taggedUser));
   writeFileSync(file('failing.json'), JSON.stringify(failingWorkflow));
   writeFileSync(file('invalid.json'), JSON.stringify(invalidWorkflow));
   writeFileSync(file('input.json'), JSON.stringify(input));

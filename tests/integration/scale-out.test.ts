@@ -22,6 +22,7 @@ import { signToken } from '../../src/auth';
 import type { WorkflowDefinition } from '../../src/protocol/workflow';
 import { connect, type WsTestClient } from '../helpers/ws-client';
 import { eventually } from '../helpers/waiter';
+import { deleteKeys } from '../helpers/redis';
 import { createRedisServer, ensureBuilt, spawnGateway, spawnWorker, type Child, type Gateway, type RedisServer } from '../helpers/processes';
 
 const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -161,15 +162,6 @@ async function startRun(c: WsTestClient, msg: Record<string, unknown>): Promise<
   const reply = await request(c, { type: 'run', ...msg });
   if (reply.type !== 'ack') throw new Error(`run refused: ${JSON.stringify(reply)}`);
   return reply.runId as string;
-}
-
-async function deleteKeys(admin: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await admin.unlink(...found);
-  } while (cursor !== '0');
 }
 
 beforeAll(async () => {

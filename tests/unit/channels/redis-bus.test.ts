@@ -3,6 +3,7 @@
  * it holds, and that it survives its connections being killed. Real Redis.
  */
 import Redis from 'ioredis';
+import { deleteKeys } from '../../helpers/redis';
 import { nanoid } from 'nanoid';
 import { createRedisBus, type RedisBusOptions } from '../../../src/channels/redis';
 import type { Bus, ControlCommand, SealedFrame } from '../../../src/channels/types';
@@ -23,12 +24,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, found] = await admin.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await admin.unlink(...found);
-  } while (cursor !== '0');
+  await deleteKeys(admin, runPrefix);
   await admin.quit();
 });
 
