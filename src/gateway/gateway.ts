@@ -317,10 +317,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
           if (!this.subs.has(msg.runId) && this.subs.size >= opts.maxSubscriptions)
             throw new RuncastError('too_many_subscriptions', `at most ${opts.maxSubscriptions} subscriptions per connection`);
           const fromSeq = msg.fromSeq ?? 0;
-          const history = await bus.history(msg.runId, fromSeq);
-          const first = history[0];
-          // Events after fromSeq existed (a gap before the first kept one, or none kept at all) but are gone.
-          if (first ? first.seq > fromSeq + 1 : meta.lastSeq > fromSeq)
+          // Events after fromSeq existed but the history is gone (only the meta tombstone is
+          // left): reading the tail is enough. A partly trimmed history makes subscribe reject.
+          if (meta.lastSeq > fromSeq && (await bus.history(msg.runId, meta.lastSeq - 1)).length === 0)
             throw new RuncastError('history_expired', `events after seq ${fromSeq} of run "${msg.runId}" are no longer kept`);
           return this.subscribe(msg.id, msg.runId, fromSeq, 'subscribe');
         }
